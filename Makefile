@@ -1,0 +1,105 @@
+# jwks_verify - build, test and tooling.
+#
+# Targets:
+#   all (default)  build priv/jwks_verify_nif.so (mix compile calls this)
+#   deps           install the Debian packages the build and tests need, when missing
+#   test           deps, then the C unit tests under valgrind, then `mix test`
+#   test-c         the C unit tests under valgrind only
+#   format         clang-format the C sources, mix format the Elixir ones
+#   clean
+#
+# Variables (environment or command line):
+#   ERTS_INCLUDE_DIR  ERTS headers; asked of `erl` when unset
+#   MIX_APP_PATH      where mix wants priv/ (unused here; priv/ is symlinked by mix)
+#   CC, CFLAGS, LDFLAGS, WERROR=1 (implied when CI is set), V=1 for loud output
+
+CC ?= cc
+BUILD ?= _build/c
+PRIV := priv
+NIF := $(PRIV)/jwks_verify_nif.so
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ERTS_INCLUDE_DIR ?= $(shell erl -noshell -eval 'io:format("~ts/erts-~ts/include", [code:root_dir(), erlang:system_info(version)]), halt().' 2>/dev/null)
+
+ifneq ($(CI),)
+WERROR ?= 1
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden $(WARN)
+LDLIBS := -lcrypto -lcjson
+
+CORE_SRC := $(filter-out c_src/nif.c,$(wildcard c_src/*.c))
+CORE_OBJ := $(CORE_SRC:c_src/%.c=$(BUILD)/%.o)
+NIF_OBJ := $(BUILD)/nif.o
+
+C_TESTS := $(patsubst test/c/%.c,$(BUILD)/test/%,$(filter-out test/c/test_util.c,$(wildcard test/c/test_*.c)))
+
+DEB_PACKAGES := make gcc libc6-dev openssl libssl-dev libcjson-dev elixir erlang-dev \
+	erlang-base erlang-crypto erlang-public-key erlang-ssl erlang-inets erlang-eunit \
+	erlang-tools erlang-parsetools erlang-syntax-tools erlang-jose erlang-jiffy erlang-proper valgrind
+
+.PHONY: all deps test test-c format clean
+
+all: $(NIF)
+
+$(NIF): $(CORE_OBJ) $(NIF_OBJ)
+	@mkdir -p $(PRIV)
+	@echo " LD $@"
+	$(Q)$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/nif.o: c_src/nif.c
+	@mkdir -p $(dir $@)
+	@echo " CC $<"
+	$(Q)$(CC) $(CFLAGS) -I$(ERTS_INCLUDE_DIR) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: c_src/%.c
+	@mkdir -p $(dir $@)
+	@echo " CC $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/test/%: test/c/%.c test/c/test_util.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	@echo " CC $<"
+	$(Q)$(CC) $(CFLAGS) -Ic_src -o $@ $< test/c/test_util.c $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
+
+# Installs what is missing, and nothing when everything is there.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test-c: $(C_TESTS)
+	@for t in $(C_TESTS); do \
+	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    $$t || exit 1; \
+	done
+
+test: deps
+	$(MAKE) test-c
+	mix test
+
+format:
+	clang-format -i c_src/*.c c_src/*.h test/c/*.c
+	mix format
+
+clean:
+	rm -rf $(BUILD) $(NIF)
+
+-include $(wildcard fuzz/fuzz.mk bench/bench.mk demo.mk)
+-include $(CORE_OBJ:.o=.d) $(NIF_OBJ:.o=.d)

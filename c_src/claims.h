@@ -1,0 +1,15 @@
+#ifndef JV_CLAIMS_H
+#define JV_CLAIMS_H
+
+#include "jv.h"
+
+/* Checks a JWT claims object (RFC 7519 §4.1) against opts: exp, nbf and iat
+ * as exact int64 with leeway, required claims, iss and aud. On
+ * JV_ERR_BAD_CLAIM / JV_ERR_MISSING_CLAIM, *detail names the claim. */
+jv_err jv_claims_check(const cJSON *claims, const jv_opts *opts, const char **detail,
+                       size_t *detail_len);
+
+/* Member lookup by a length-delimited name. */
+const cJSON *jv_json_getn(const cJSON *obj, const uint8_t *name, size_t len);
+
+#endif

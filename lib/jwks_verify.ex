@@ -1,0 +1,193 @@
+defmodule JwksVerify do
+  @moduledoc """
+  Verify JWTs signed by a remote identity provider against its JWKS, in C.
+
+  A key set is parsed once with `key_set/1` into an immutable term that any
+  number of processes can share (or keep in ETS); `verify/3` checks a compact
+  JWT against it: size, structure, header rules (RFC 8725), key selection,
+  signature, then claims. `verify/3` also takes the name of a running
+  `JwksVerify.Cache` instead of a key set.
+
+  Untrusted input never raises: the answer is `{:error, reason}` with a reason
+  from `t:reason/0`. Caller mistakes (a token that is not a binary, an unknown
+  option) raise `ArgumentError`.
+
+  ## Options
+
+    * `:algs` - allowed algorithms, defaults to `["RS256"]`. Supported:
+      `RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA`.
+    * `:iss` - accepted issuer, a string or a list; not checked when unset.
+    * `:aud` - accepted audience, a string or a list; the token's `aud`
+      (string or array) must contain one of them. Not checked when unset.
+    * `:leeway` - seconds of clock skew allowed for `exp`, `nbf` and `iat`,
+      defaults to `0`.
+    * `:now` - the current time in seconds since the epoch, defaults to the
+      system clock (set it in tests instead of mocking a clock).
+    * `:required` - claims that must be present, defaults to `["exp"]`.
+    * `:typ` - when set, the header's `typ` must equal it (case-insensitive,
+      an `application/` prefix ignored, RFC 7515 §4.1.9). When unset, any
+      `typ` passes (`JWT`, `at+jwt`, none).
+    * `:max_token_bytes` - tokens longer than this are refused before any
+      parsing, defaults to `32768`.
+
+  ## Errors
+
+  See `t:reason/0`.
+  """
+
+  @typedoc """
+  Why a token or a JWKS was refused.
+
+    * `:token_too_large` - longer than `:max_token_bytes`
+    * `:malformed_token` - not three `.`-separated segments
+    * `:bad_base64` - a segment is not strict base64url (RFC 7515 §2)
+    * `:bad_header` - the header is not a UTF-8 JSON object without duplicate
+      members, or `alg`/`kid`/`typ` have the wrong type
+    * `:alg_none` - `alg` is `none`, in any spelling
+    * `:unsupported_alg` - `alg` is not one we implement (`HS256`, ...)
+    * `:alg_not_allowed` - `alg` is supported but not in `:algs`
+    * `:embedded_key` - the header carries `jwk`, `jku`, `x5u` or `x5c`
+    * `:unsupported_crit` - the header has `crit` (we understand no extension)
+    * `:invalid_typ` - `typ` does not match the `:typ` option
+    * `:unknown_kid` - no key in the set has the token's `kid`
+    * `:no_matching_key` - the token has no `kid` and no key fits its `alg`
+    * `:key_alg_mismatch` - the selected key's own `alg` differs from the token's
+    * `:key_type_mismatch` - the selected key's `kty`/`crv` does not fit the `alg`
+    * `:key_not_for_signing` - the key's `use` is not `sig` or its `key_ops` lack `verify`
+    * `:rsa_key_too_small` - RSA modulus under 2048 bits
+    * `:weak_rsa_exponent` - RSA exponent even or under 65537
+    * `:roca_weak_key` - RSA modulus with the ROCA fingerprint (CVE-2017-15361)
+    * `:invalid_ec_point` - EC public key not on its curve
+    * `:invalid_key` - a key's members are missing or ill-encoded
+    * `:unsupported_key` - a key of a kty or crv we do not implement (`oct`, ...)
+    * `:bad_signature_length` - signature of the wrong length for the alg and key
+    * `:signature_out_of_range` - ECDSA `r` or `s` is zero or not below the group order
+    * `:bad_signature` - the signature does not verify
+    * `:bad_payload` - the payload is not a UTF-8 JSON object
+    * `{:invalid_claim, name}` - `exp`/`nbf`/`iat` not an integer in int64 range,
+      or another registered claim of the wrong type
+    * `{:missing_claim, name}` - a required claim is absent
+    * `:expired` - `now - leeway >= exp`
+    * `:not_yet_valid` - `now + leeway < nbf`
+    * `:issued_in_future` - `iat > now + leeway`
+    * `:invalid_issuer` - `iss` is not one of `:iss`
+    * `:invalid_audience` - no `aud` value is one of `:aud`
+    * `:jwks_too_large`, `:bad_json`, `:bad_jwks`, `:too_many_keys` - the JWKS
+      document is over 4 MiB, not JSON, not `{"keys": [...]}`, or over 10 000 keys
+    * `:jwks_unavailable` - (cache) no key set could be fetched yet, or the last
+      one is older than the stale ceiling
+    * `:internal_error` - allocation or an unexpected OpenSSL failure
+  """
+  @type reason ::
+          :token_too_large
+          | :malformed_token
+          | :bad_base64
+          | :bad_header
+          | :alg_none
+          | :unsupported_alg
+          | :alg_not_allowed
+          | :embedded_key
+          | :unsupported_crit
+          | :invalid_typ
+          | :unknown_kid
+          | :no_matching_key
+          | :key_alg_mismatch
+          | :key_type_mismatch
+          | :key_not_for_signing
+          | :rsa_key_too_small
+          | :weak_rsa_exponent
+          | :roca_weak_key
+          | :invalid_ec_point
+          | :invalid_key
+          | :unsupported_key
+          | :bad_signature_length
+          | :signature_out_of_range
+          | :bad_signature
+          | :bad_payload
+          | {:invalid_claim, binary()}
+          | {:missing_claim, binary()}
+          | :expired
+          | :not_yet_valid
+          | :issued_in_future
+          | :invalid_issuer
+          | :invalid_audience
+          | :jwks_too_large
+          | :bad_json
+          | :bad_jwks
+          | :too_many_keys
+          | :internal_error
+          | :jwks_unavailable
+
+  @typedoc "A parsed, immutable key set (a NIF resource)."
+  @type key_set :: :jwks_verify.key_set()
+  @typedoc "Options validated by `options/1`."
+  @type prepared_opts :: :jwks_verify.prepared_opts()
+  @type claims :: %{optional(binary()) => term()}
+
+  @doc """
+  Parses a JWKS document into a key set.
+
+      iex> {:ok, _ks} = JwksVerify.key_set(~s({"keys": []}))
+      iex> JwksVerify.key_set("not json")
+      {:error, :bad_json}
+  """
+  @spec key_set(iodata()) :: {:ok, key_set()} | {:error, reason()}
+  def key_set(json), do: call(fn -> :jwks_verify.key_set(json) end)
+
+  @doc """
+  Describes a key set: `%{usable: n, skipped: m, keys: [%{kid:, kty:, alg:, status:}]}`,
+  where `status` is `:ok` or the reason the key is refused.
+  """
+  @spec key_set_info(key_set()) :: map()
+  def key_set_info(key_set), do: :jwks_verify.key_set_info(key_set)
+
+  @doc """
+  Verifies a compact JWT against a key set (or the name of a `JwksVerify.Cache`)
+  and returns its claims as a map with string keys.
+  """
+  @spec verify(binary(), key_set() | atom(), keyword() | prepared_opts()) ::
+          {:ok, claims()} | {:error, reason()}
+  def verify(token, key_set, opts \\ []) do
+    call(fn -> :jwks_verify.verify(token, key_set, options(opts)) end)
+  end
+
+  @doc """
+  Verifies a compact JWS without reading its payload as claims; returns
+  `%{header: map, payload: binary}`. Same rules as `verify/3` up to the signature.
+  """
+  @spec verify_jws(binary(), key_set() | atom(), keyword() | prepared_opts()) ::
+          {:ok, %{header: map(), payload: binary()}} | {:error, reason()}
+  def verify_jws(token, key_set, opts \\ []) do
+    call(fn -> :jwks_verify.verify_jws(token, key_set, options(opts)) end)
+  end
+
+  @doc """
+  Validates options once, for repeated use (the cache and the Plug do this at start).
+  Raises `ArgumentError` on an unknown option or a bad value.
+  """
+  @spec options(keyword() | map() | prepared_opts()) :: prepared_opts()
+  def options(opts) when is_list(opts) do
+    unless Keyword.keyword?(opts), do: raise(ArgumentError, "options must be a keyword list")
+    call(fn -> :jwks_verify.options(Map.new(opts)) end)
+  end
+
+  def options(opts), do: call(fn -> :jwks_verify.options(opts) end)
+
+  @doc "Every reason atom the C core can return."
+  @spec reasons() :: [atom()]
+  def reasons, do: :jwks_verify.reasons()
+
+  defp call(fun) do
+    fun.()
+  rescue
+    e in ErlangError ->
+      case e.original do
+        {:badarg, detail} -> reraise ArgumentError, describe(detail), __STACKTRACE__
+        _ -> reraise e, __STACKTRACE__
+      end
+  end
+
+  defp describe(detail) when is_list(detail), do: List.to_string(detail)
+  defp describe(detail) when is_tuple(detail), do: inspect(detail)
+  defp describe(detail), do: inspect(detail)
+end
