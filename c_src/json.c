@@ -48,6 +48,10 @@ prescan(const uint8_t *p, size_t len) {
     for (size_t i = 0; i < len; i++) {
         uint8_t c = p[i];
         if (in_str) {
+            /* RFC 8259 §7: control characters must be escaped; a raw NUL
+             * would also cut cJSON's C string short. */
+            if (c < 0x20)
+                return 0;
             if (c == '\\') {
                 if (i + 1 >= len)
                     return 0;
