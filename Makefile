@@ -68,7 +68,7 @@ $(BUILD)/%.o: c_src/%.c
 	@echo " CC $<"
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/test/%: test/c/%.c test/c/test_util.c $(CORE_OBJ)
+$(BUILD)/test/%: test/c/%.c test/c/test_util.c test/c/test_util.h $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	@echo " CC $<"
 	$(Q)$(CC) $(CFLAGS) -Ic_src -o $@ $< test/c/test_util.c $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
@@ -85,10 +85,11 @@ deps:
 	fi
 
 test-c: $(C_TESTS)
-	@for t in $(C_TESTS); do \
+	@rc=0; for t in $(C_TESTS); do \
+	  echo "== $$t"; \
 	  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	    $$t || exit 1; \
-	done
+	    $$t || rc=1; \
+	done; exit $$rc
 
 test: deps
 	$(MAKE) test-c

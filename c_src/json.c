@@ -39,6 +39,47 @@ jv_utf8_valid(const uint8_t *p, size_t len) {
     return 1;
 }
 
+static size_t
+digits(const uint8_t *p, size_t len, size_t i) {
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+        i++;
+    return i;
+}
+
+/* The length of the RFC 8259 §6 number at p, or 0 when the run of number
+ * characters there is not one (01, 1., .5, 1e): strtod, which cJSON uses,
+ * would accept some of these and read them its own way. */
+static size_t
+number_len(const uint8_t *p, size_t len) {
+    size_t i = 0, j;
+
+    if (i < len && p[i] == '-')
+        i++;
+    if (i < len && p[i] == '0')
+        i++;
+    else if ((j = digits(p, len, i)) > i)
+        i = j;
+    else
+        return 0;
+    if (i < len && p[i] == '.') {
+        if ((j = digits(p, len, i + 1)) == i + 1)
+            return 0;
+        i = j;
+    }
+    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < len && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if ((j = digits(p, len, i)) == i)
+            return 0;
+        i = j;
+    }
+    /* A number glued to more number characters (01, 1.2.3) is not one. */
+    if (i < len && strchr("0123456789+-.eE", p[i]) && p[i])
+        return 0;
+    return i;
+}
+
 /* One pass over the text, outside cJSON: nesting depth, escaped NULs and
  * over-long numbers are refused before cJSON recurses or copies anything. */
 static int
@@ -69,11 +110,13 @@ prescan(const uint8_t *p, size_t len) {
         } else if (c == '}' || c == ']') {
             depth--;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
-            size_t start = i;
-            while (i + 1 < len && p[i + 1] && strchr("0123456789+-.eE", p[i + 1]))
-                i++;
-            if (i - start + 1 > JV_MAX_NUMBER_CHARS)
+            size_t n = number_len(p + i, len - i);
+            if (n == 0 || n > JV_MAX_NUMBER_CHARS)
                 return 0;
+            i += n - 1;
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            /* RFC 8259 §2: cJSON would skip any control byte as whitespace. */
+            return 0;
         }
     }
     return 1;

@@ -146,6 +146,25 @@ key_try(const jv_keyset *ks, const jv_key *k, const jv_alg_info *ai, const uint8
     return sig_verify(ks, k, ai, tbs, tbs_len, sig, sig_len);
 }
 
+/* Some issuers publish an encryption key beside the signing key under one kid;
+ * those don't compete. Two signing candidates do: which one the issuer meant
+ * is a guess, so none is chosen (NULL). */
+static const jv_key *
+kid_pick(jv_key **keys, size_t n) {
+    const jv_key *pick = NULL;
+    size_t candidates = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i]->status == JV_ERR_KEY_USE || keys[i]->status == JV_ERR_UNSUPPORTED_KEY)
+            continue;
+        pick = keys[i];
+        candidates++;
+    }
+    if (candidates > 1)
+        return NULL;
+    return pick ? pick : keys[0];
+}
+
 static jv_err
 select_and_verify(const jv_keyset *ks, int alg, const cJSON *kid, const uint8_t *tbs,
                   size_t tbs_len, const uint8_t *sig, size_t sig_len) {
@@ -157,14 +176,14 @@ select_and_verify(const jv_keyset *ks, int alg, const cJSON *kid, const uint8_t 
         jv_key **first;
         size_t n =
             jv_keyset_find(ks, (const uint8_t *)kid->valuestring, strlen(kid->valuestring), &first);
+        const jv_key *k = n ? first[0] : NULL;
         if (n == 0)
             return JV_ERR_UNKNOWN_KID;
-        /* Two keys under one kid: which one the issuer meant is a guess. */
-        if (n > 1)
+        if (n > 1 && !(k = kid_pick(first, n)))
             return JV_ERR_AMBIGUOUS_KID;
-        if ((rc = key_fits(first[0], alg, ai)) != JV_OK)
+        if ((rc = key_fits(k, alg, ai)) != JV_OK)
             return rc;
-        return key_try(ks, first[0], ai, tbs, tbs_len, sig, sig_len);
+        return key_try(ks, k, ai, tbs, tbs_len, sig, sig_len);
     }
     for (size_t i = 0; i < ks->n && tries < JV_MAX_KEY_TRIES; i++) {
         const jv_key *k = &ks->keys[i];

@@ -50,6 +50,7 @@ defmodule JwksVerify do
     * `:unsupported_crit` - the header has `crit` (we understand no extension)
     * `:invalid_typ` - `typ` does not match the `:typ` option
     * `:unknown_kid` - no key in the set has the token's `kid`
+    * `:ambiguous_kid` - several keys in the set share the token's `kid`
     * `:no_matching_key` - the token has no `kid` and no key fits its `alg`
     * `:key_alg_mismatch` - the selected key's own `alg` differs from the token's
     * `:key_type_mismatch` - the selected key's `kty`/`crv` does not fit the `alg`
@@ -90,6 +91,7 @@ defmodule JwksVerify do
           | :unsupported_crit
           | :invalid_typ
           | :unknown_kid
+          | :ambiguous_kid
           | :no_matching_key
           | :key_alg_mismatch
           | :key_type_mismatch
@@ -177,14 +179,12 @@ defmodule JwksVerify do
   @spec reasons() :: [atom()]
   def reasons, do: :jwks_verify.reasons()
 
+  # The Erlang API raises {badarg, Detail} for caller mistakes; Elixir callers
+  # expect ArgumentError with the detail in the message.
   defp call(fun) do
     fun.()
-  rescue
-    e in ErlangError ->
-      case e.original do
-        {:badarg, detail} -> reraise ArgumentError, describe(detail), __STACKTRACE__
-        _ -> reraise e, __STACKTRACE__
-      end
+  catch
+    :error, {:badarg, detail} -> reraise ArgumentError, describe(detail), __STACKTRACE__
   end
 
   defp describe(detail) when is_list(detail), do: List.to_string(detail)

@@ -18,16 +18,7 @@
 
 -export_type([key_set/0, opts/0, prepared_opts/0, claims/0, reason/0, json/0]).
 
--record(jwks_verify_opts, {
-    algs = 1 :: non_neg_integer(),
-    iss = [] :: [binary()],
-    aud = [] :: [binary()],
-    leeway = 0 :: non_neg_integer(),
-    now = undefined :: integer() | undefined,
-    required = [<<"exp">>] :: [binary()],
-    typ = undefined :: binary() | undefined,
-    max_token_bytes = 32768 :: pos_integer()
-}).
+-include("jwks_verify_opts.hrl").
 
 -opaque key_set() :: reference().
 -opaque prepared_opts() :: #jwks_verify_opts{}.
@@ -46,7 +37,7 @@
 -type reason() ::
     token_too_large | malformed_token | bad_base64 | bad_header | alg_none
     | unsupported_alg | alg_not_allowed | embedded_key | unsupported_crit | invalid_typ
-    | unknown_kid | no_matching_key | key_alg_mismatch | key_type_mismatch
+    | unknown_kid | ambiguous_kid | no_matching_key | key_alg_mismatch | key_type_mismatch
     | key_not_for_signing | rsa_key_too_small | weak_rsa_exponent | roca_weak_key
     | invalid_ec_point | invalid_key | unsupported_key
     | bad_signature_length | signature_out_of_range | bad_signature

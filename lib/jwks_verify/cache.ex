@@ -1,0 +1,268 @@
+defmodule JwksVerify.Cache do
+  @moduledoc """
+  A JWKS cache that stays correct and fast while the issuer rotates keys, is slow, or is down.
+
+  Start one per issuer under your supervision tree, then pass its name where
+  a key set goes:
+
+      children = [
+        {JwksVerify.Cache,
+         name: MyApp.Jwks, jwks_uri: "https://issuer.example/.well-known/jwks.json"}
+      ]
+
+      JwksVerify.verify(token, MyApp.Jwks, iss: "https://issuer.example/", aud: "my-api")
+
+  The cache process fetches the JWKS with OTP's `:httpc`, TLS peer and host
+  name verified against the system CA store (`:public_key.cacerts_get/0`),
+  and keeps the parsed key set in ETS. Verification reads ETS in the
+  caller's process and never messages the cache, except when a token names a
+  `kid` the key set lacks: then the caller asks for a refetch, which all
+  concurrent callers share (one HTTP request) and whose answer they get
+  inline; such refetches are rate-limited and kids that a refetch did not
+  bring are remembered for a while, so a flood of made-up kids cannot become
+  a flood of requests to the issuer.
+
+  Security and fault behaviour:
+
+    * a fresh JWKS replaces the old one at once: keys the issuer removed stop
+      verifying (and their kids do not trigger refetches);
+    * a failed, malformed (`:bad_json`, ...), oversized or empty JWKS (no
+      usable key) never replaces a good one;
+    * when refreshes fail the last good key set keeps serving (`:stale`) up to
+      `:stale_ceiling`, then verification answers `{:error, :jwks_unavailable}`
+      (fail closed) until a fetch succeeds; retries back off exponentially,
+      with jitter;
+    * the cache starts even when the issuer is down: verification answers
+      `{:error, :jwks_unavailable}` until the first fetch succeeds (see
+      `:await_first_fetch`);
+    * a crash of the cache process loses only what it refetches after the
+      supervisor restarts it; callers never crash (they get
+      `{:error, :jwks_unavailable}` meanwhile).
+
+  A failing issuer is logged once as a warning, then as a reminder every five
+  minutes; recovery is logged. When the host application has `:telemetry`
+  loaded, events go out under `[:jwks_verify, :cache, ...]`: `[:fetch, :start]`,
+  `[:fetch, :stop]` (status, bytes, duration, kids added and removed),
+  `[:fetch, :exception]` (reason), `[:kid_miss]`, `[:refetch_suppressed]`
+  (reason `:rate_limited`, `:negative` or `:unavailable`) and `[:stale_served]`
+  (once, when the cache begins serving a key set past its TTL).
+
+  ## Options
+
+  All durations are in milliseconds.
+
+    * `:name` - the name the cache is registered under; also names its ETS
+      table (required).
+    * `:jwks_uri` - the issuer's JWKS URL, `https://` unless `:allow_http`.
+    * `:jwks` - a static JWKS JSON document instead (no HTTP): tests,
+      air-gapped deployments.
+    * `:jwks_file` - a path to a static JWKS JSON file instead; read at start
+      and on `refresh/1`. Exactly one of the three sources is required; a
+      static one that does not parse or has no usable key raises at start.
+    * `:allow_http` - accept `http://` URLs (tests, loopback), defaults to `false`.
+    * `:ttl` - how long a fetched key set is fresh when the response carries
+      no `Cache-Control: max-age` or `Expires`, defaults to `600_000` (10 min).
+      A refresh runs in the background at 75-85 % of the TTL, so requests
+      never wait for a routine refresh.
+    * `:min_ttl`, `:max_ttl` - bounds for a TTL taken from `Cache-Control:
+      max-age` (less `Age`) or `Expires`, default `60_000` and `86_400_000`.
+      `no-cache` and `no-store` mean `:min_ttl`.
+    * `:refetch_interval` - at most one refetch for unknown kids per interval,
+      defaults to `30_000`. Kid misses inside the interval answer
+      `{:error, :unknown_kid}` at once and queue one refetch at its end.
+    * `:negative_ttl` - how long a kid that a refetch did not bring (or that
+      the issuer removed) answers `:unknown_kid` without asking for a refetch,
+      defaults to `300_000`.
+    * `:stale_ceiling` - how long after the issuer last confirmed the key set
+      it may still serve while refreshes fail, defaults to `86_400_000` (24 h);
+      never shorter than the TTL.
+    * `:connect_timeout` - defaults to `5_000`.
+    * `:timeout` - total time for one fetch, redirects included, defaults to `10_000`.
+    * `:max_body_bytes` - larger JWKS responses are refused while being read,
+      defaults to `1_048_576` (1 MiB).
+    * `:max_redirects` - defaults to `3`; a redirect to `http://` is refused
+      unless `:allow_http`.
+    * `:await_first_fetch` - wait up to this long in `start_link/1` for the
+      first key set (the start succeeds either way), defaults to `0`.
+    * `:ssl` - extra `:ssl` client options overriding the defaults key by key,
+      for example `cacerts: [der]` for a private CA.
+    * `:backoff_initial`, `:backoff_max` - retry delays after failed fetches,
+      doubling from the first to the second, half of each delay random;
+      default `1_000` and `60_000`.
+    * `:token_cache` - `true` or a maximum entry count (`true` means `10_000`)
+      to cache verified tokens, defaults to `false`. See "Token cache".
+
+  ## Token cache
+
+  With `:token_cache` on, a verified JWT's claims are kept in a public ETS
+  table keyed by the SHA-256 of the whole token (tokens themselves are not
+  stored), with the verification options (less `:now`) they were verified
+  under, until the token's `exp`; a hit needs the same options. A repeated token then skips the
+  signature check; `exp`, `nbf` and `iat` are checked again on every hit, and
+  anything other than a clear pass goes through full verification, so the
+  cache can only give an answer full verification would. The table is cleared
+  whenever the key set changes, and entries from an older key set are never
+  used. Tokens without `exp` are not cached. When full, the table is emptied.
+
+  ## Storage
+
+  The cache owns a named, `:protected` ETS table (`read_concurrency: true`)
+  named after the cache, with these rows:
+
+      {:key_set, key_set, expires_at, unusable_at, generation, token_cache}
+      {:kid_gate, next_refetch_at, deferred?, in_flight?, call_timeout}
+      {{:negative, kid}, until}
+
+  `key_set` is the NIF resource of `JwksVerify.key_set/1`; times are
+  `System.monotonic_time(:millisecond)` (`:infinity` for a static source):
+  the key set is fresh before `expires_at` and unusable from `unusable_at`;
+  `generation` grows with each new key set; `token_cache` is `nil`
+  (`:undefined`) or `{tid, max_entries}` of a public table of
+  `{token_sha256, opts, generation, exp, nbf, iat, drop_at, claims}`.
+  Readers call `:ets.lookup/2` themselves.
+
+  ## Health
+
+  `status/1` answers `:fresh`, `:stale` or `:unavailable` from ETS alone, for
+  readiness probes; `info/1` gives the details.
+  """
+
+  @typedoc "The name a cache is registered under."
+  @type name :: atom()
+
+  @typedoc "What `status/1` answers."
+  @type status :: :fresh | :stale | :unavailable
+
+  @typedoc "Cache options, see the moduledoc."
+  @type option ::
+          {:name, name()}
+          | {:jwks_uri, String.t()}
+          | {:jwks, iodata()}
+          | {:jwks_file, Path.t()}
+          | {:allow_http, boolean()}
+          | {:ttl, pos_integer()}
+          | {:min_ttl, non_neg_integer()}
+          | {:max_ttl, pos_integer()}
+          | {:refetch_interval, non_neg_integer()}
+          | {:negative_ttl, non_neg_integer()}
+          | {:stale_ceiling, non_neg_integer()}
+          | {:connect_timeout, pos_integer()}
+          | {:timeout, pos_integer()}
+          | {:max_body_bytes, pos_integer()}
+          | {:max_redirects, non_neg_integer()}
+          | {:await_first_fetch, non_neg_integer()}
+          | {:ssl, [:ssl.tls_client_option()]}
+          | {:backoff_initial, pos_integer()}
+          | {:backoff_max, pos_integer()}
+          | {:token_cache, boolean() | pos_integer()}
+
+  @doc """
+  A child specification; the id includes the name, so several caches can sit
+  side by side under one supervisor.
+  """
+  @spec child_spec([option()]) :: Supervisor.child_spec()
+  def child_spec(opts) when is_list(opts) do
+    %{
+      id: {__MODULE__, Keyword.get(opts, :name)},
+      start: {__MODULE__, :start_link, [opts]},
+      type: :worker,
+      shutdown: 5_000
+    }
+  end
+
+  @doc """
+  Starts a cache. Raises `ArgumentError` on a missing or bad option (options
+  are checked once, here); an issuer that is down does not prevent the start.
+  """
+  @spec start_link([option()]) :: GenServer.on_start()
+  def start_link(opts) when is_list(opts) do
+    unless Keyword.keyword?(opts), do: raise(ArgumentError, "options must be a keyword list")
+
+    {name, opts} = Keyword.pop(opts, :name)
+
+    unless is_atom(name) and name not in [nil, true, false] do
+      raise ArgumentError, "the :name option (an atom) is required, got: #{inspect(name)}"
+    end
+
+    call(fn -> :jwks_verify_cache.start_link(name, Map.new(opts)) end)
+  end
+
+  @doc """
+  Verifies a JWT against the cache's key set; the same as
+  `JwksVerify.verify(token, name, opts)`. Prepare options once with
+  `JwksVerify.options/1` when verifying often.
+  """
+  @spec verify(name(), binary(), keyword() | JwksVerify.prepared_opts()) ::
+          {:ok, JwksVerify.claims()} | {:error, JwksVerify.reason()}
+  def verify(name, token, opts \\ []) when is_atom(name) do
+    JwksVerify.verify(token, name, opts)
+  end
+
+  @doc """
+  The current key set, for use with `JwksVerify.verify/3` directly, or
+  `{:error, :jwks_unavailable}`.
+  """
+  @spec key_set(name()) :: {:ok, JwksVerify.key_set()} | {:error, :jwks_unavailable}
+  def key_set(name) when is_atom(name), do: :jwks_verify_cache.key_set(name)
+
+  @doc """
+  `:fresh` within the TTL; `:stale` past it while refreshes fail (keys still
+  verify); `:unavailable` with no key set, past the stale ceiling, or when no
+  cache of that name runs. Reads ETS only.
+  """
+  @spec status(name()) :: status()
+  def status(name) when is_atom(name), do: :jwks_verify_cache.status(name)
+
+  @doc """
+  What the cache knows, as a map: `:status`, `:key_count` (usable keys),
+  `:kids`, `:skipped` (refused keys), `:generation`, `:etag`, `:ttl`,
+  `:fetched_at` (last time the issuer confirmed the key set), `:last_attempt_at`,
+  `:expires_at`, `:unusable_at`, `:next_refresh_at` (times in
+  `System.system_time(:millisecond)`, `nil` when unknown), `:consecutive_failures`,
+  `:last_error`,
+  `:negative_kids`, `:token_cache` and `:counts` (fetches, 304s, failures,
+  kid misses, kid-miss fetches, suppressed refetches).
+  """
+  @spec info(name()) :: map()
+  def info(name) when is_atom(name) do
+    name
+    |> :jwks_verify_cache.info()
+    |> Map.new(fn
+      {key, :undefined} -> {key, nil}
+      pair -> pair
+    end)
+  end
+
+  @doc """
+  Fetches now (or re-reads `:jwks_file`), bypassing the kid-miss rate limit,
+  and waits for the outcome. A failed refresh keeps the current key set.
+  """
+  @spec refresh(name()) :: :ok | {:error, term()}
+  def refresh(name) when is_atom(name), do: :jwks_verify_cache.refresh(name)
+
+  # Erlang raises {badarg, Description}; catch the raw term (a rescue would
+  # see it already normalized to ArgumentError, description lost).
+  defp call(fun) do
+    fun.()
+  catch
+    :error, {:badarg, detail} when is_list(detail) ->
+      reraise ArgumentError, List.to_string(detail), __STACKTRACE__
+
+    :error, {:badarg, detail} ->
+      reraise ArgumentError, describe(detail), __STACKTRACE__
+  end
+
+  defp describe(detail) when is_tuple(detail) do
+    detail
+    |> Tuple.to_list()
+    |> Enum.map_join(" ", fn
+      part when is_list(part) ->
+        if List.ascii_printable?(part), do: List.to_string(part), else: inspect(part)
+
+      part ->
+        inspect(part)
+    end)
+  end
+
+  defp describe(detail), do: inspect(detail)
+end

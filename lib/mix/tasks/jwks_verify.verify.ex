@@ -1,0 +1,223 @@
+defmodule Mix.Tasks.JwksVerify.Verify do
+  @shortdoc "Verifies a JWT against a JWKS and prints header, claims and verdict"
+
+  @moduledoc """
+  Verifies a JWT against a JWKS and prints its header, its claims and the
+  verdict, for debugging tokens.
+
+      mix jwks_verify.verify TOKEN --jwks URL_OR_FILE [options]
+
+  `TOKEN` may be `-` to read it from standard input, which keeps it out of
+  the shell history. The header and the payload are printed as the token
+  carries them, even when verification fails (they are not trusted until
+  the verdict says so).
+
+  The exit status is `0` when the token is valid and `1` otherwise.
+
+  ## Options
+
+    * `--jwks` - the key set: an `https://` URL (the server certificate is
+      checked against the system CA store), an `http://` URL, or a file
+      (required)
+    * `--iss` - the accepted issuer; repeat for several
+    * `--aud` - the accepted audience; repeat for several
+    * `--alg` - an allowed algorithm, defaults to `RS256`; repeat for several
+    * `--leeway` - seconds of clock skew allowed, defaults to `0`
+    * `--required` - a claim that must be present, defaults to `exp`; repeat
+      for several
+    * `--typ` - the required header `typ`
+    * `--now` - check the token as of this time (seconds since the epoch)
+
+  ## Example
+
+      $ mix jwks_verify.verify "$TOKEN" --jwks https://issuer.example/.well-known/jwks.json \\
+          --iss https://issuer.example/ --aud my-api
+  """
+
+  use Mix.Task
+
+  alias JwksVerify.Plug.Core
+
+  @switches [
+    jwks: :string,
+    iss: :keep,
+    aud: :keep,
+    alg: :keep,
+    leeway: :integer,
+    required: :keep,
+    typ: :string,
+    now: :integer
+  ]
+
+  @impl true
+  def run(args) do
+    {switches, argv} = OptionParser.parse!(args, strict: @switches)
+
+    token =
+      case argv do
+        [token] -> read_token(token)
+        _ -> Mix.raise("usage: mix jwks_verify.verify TOKEN --jwks URL_OR_FILE [options]")
+      end
+
+    source = switches[:jwks] || Mix.raise("--jwks URL_OR_FILE is required")
+    Mix.Task.run("app.config")
+    opts = verify_opts(switches)
+
+    print_token(token)
+
+    with {:ok, json} <- read_jwks(source),
+         {:ok, key_set} <- parse_jwks(json) do
+      print_key_set(source, key_set)
+      verdict(token, key_set, opts, switches)
+    else
+      {:error, message} ->
+        section("Verdict", "not verified: " <> message)
+        exit({:shutdown, 1})
+    end
+  end
+
+  defp read_token("-"), do: IO.read(:stdio, :eof) |> to_string() |> String.trim()
+  defp read_token(token), do: String.trim(token)
+
+  defp verify_opts(switches) do
+    opts =
+      [
+        iss: Keyword.get_values(switches, :iss),
+        aud: Keyword.get_values(switches, :aud),
+        algs: Keyword.get_values(switches, :alg),
+        required: Keyword.get_values(switches, :required),
+        leeway: switches[:leeway],
+        typ: switches[:typ],
+        now: switches[:now]
+      ]
+      |> Enum.reject(fn {_key, value} -> value in [nil, []] end)
+
+    JwksVerify.options(opts)
+  rescue
+    e in ArgumentError -> Mix.raise("bad option: " <> Exception.message(e))
+  end
+
+  ## The token, as it is
+
+  defp print_token(token) do
+    case String.split(token, ".") do
+      [h, p, _s] ->
+        section("Header", decoded(h))
+        section("Claims", decoded(p))
+
+      parts ->
+        section("Token", "#{length(parts)} segment(s), a compact JWS has 3")
+    end
+  end
+
+  defp decoded(segment) do
+    case Base.url_decode64(segment, padding: false) do
+      {:ok, bytes} ->
+        if String.printable?(bytes), do: bytes, else: "(not text) " <> inspect(bytes)
+
+      :error ->
+        "(not base64url)"
+    end
+  end
+
+  ## The key set
+
+  defp read_jwks("https://" <> _ = url), do: fetch(url)
+  defp read_jwks("http://" <> _ = url), do: fetch(url)
+
+  defp read_jwks(path) do
+    case File.read(path) do
+      {:ok, json} -> {:ok, json}
+      {:error, reason} -> {:error, "cannot read #{path}: #{:file.format_error(reason)}"}
+    end
+  end
+
+  defp fetch(url) do
+    {:ok, _} = Application.ensure_all_started(:inets)
+    {:ok, _} = Application.ensure_all_started(:ssl)
+    request = {String.to_charlist(url), [{~c"accept", ~c"application/json"}]}
+    http = [timeout: 15_000, connect_timeout: 5_000, autoredirect: true, ssl: tls_opts()]
+
+    case :httpc.request(:get, request, http, body_format: :binary) do
+      {:ok, {{_, 200, _}, _headers, body}} -> {:ok, body}
+      {:ok, {{_, status, _}, _headers, _body}} -> {:error, "#{url} answered HTTP #{status}"}
+      {:error, reason} -> {:error, "cannot fetch #{url}: #{inspect(reason)}"}
+    end
+  end
+
+  defp tls_opts do
+    [
+      verify: :verify_peer,
+      cacerts: :public_key.cacerts_get(),
+      depth: 4,
+      customize_hostname_check: [match_fun: :public_key.pkix_verify_hostname_match_fun(:https)]
+    ]
+  end
+
+  defp parse_jwks(json) do
+    case JwksVerify.key_set(json) do
+      {:ok, key_set} -> {:ok, key_set}
+      {:error, reason} -> {:error, "the JWKS is unusable: #{inspect(reason)}"}
+    end
+  end
+
+  defp print_key_set(source, key_set) do
+    %{usable: usable, keys: keys} = JwksVerify.key_set_info(key_set)
+
+    lines =
+      for key <- keys do
+        status = if key.status == :ok, do: "usable", else: "refused: #{inspect(key.status)}"
+        "#{kid(key.kid)} #{key.kty} #{alg(key.alg)} #{status}"
+      end
+
+    section("JWKS", ["#{source}: #{length(keys)} key(s), #{usable} usable" | lines])
+  end
+
+  ## The verdict
+
+  defp verdict(token, key_set, opts, switches) do
+    case JwksVerify.verify(token, key_set, opts) do
+      {:ok, claims} ->
+        now = switches[:now] || System.system_time(:second)
+        section("Verdict", ["valid" | times(claims, now)] ++ unchecked(switches))
+
+      {:error, reason} ->
+        section("Verdict", "invalid: #{inspect(reason)} (#{Core.details(reason)})")
+        exit({:shutdown, 1})
+    end
+  end
+
+  defp times(claims, now) do
+    for name <- ["iat", "nbf", "exp"], is_integer(t = claims[name]) do
+      when_ = if t >= now, do: "in #{t - now} s", else: "#{now - t} s ago"
+      "#{name} #{DateTime.from_unix!(t)} (#{when_})"
+    end
+  rescue
+    ArgumentError -> []
+  end
+
+  # A valid token proves little about who it was for when these are unset.
+  defp unchecked(switches) do
+    case for(k <- [:iss, :aud], not Keyword.has_key?(switches, k), do: "--#{k}") do
+      [] ->
+        []
+
+      missing ->
+        [
+          "not checked: #{Enum.map_join(missing, ", ", &String.trim_leading(&1, "-"))} (give #{Enum.join(missing, " and ")})"
+        ]
+    end
+  end
+
+  defp kid(nil), do: "(no kid)"
+  defp kid(:undefined), do: "(no kid)"
+  defp kid(kid), do: inspect(kid)
+
+  defp alg(alg) when is_binary(alg), do: alg
+  defp alg(_), do: "(any alg)"
+
+  defp section(title, lines) do
+    Mix.shell().info(title)
+    for line <- List.wrap(lines), do: Mix.shell().info("  " <> line)
+  end
+end

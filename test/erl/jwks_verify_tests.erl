@@ -1,0 +1,204 @@
+%% Guards the plain-Erlang API: calls jwks_verify exactly as an Erlang user
+%% would (binaries, option maps, no Elixir), with tokens signed by OTP's
+%% public_key so the C core is checked against an independent signer.
+%% Run from ExUnit by test/erlang_api_test.exs, or alone:
+%%   erl -pa _build/test/lib/jwks_verify/ebin -eval 'eunit:test(jwks_verify_tests, [verbose])'
+-module(jwks_verify_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+-include_lib("public_key/include/public_key.hrl").
+
+-define(NOW, 1700000100).
+-define(ISS, <<"https://issuer.example">>).
+-define(AUD, <<"api://default">>).
+
+%%--------------------------------------------------------------------
+%% Fixture: one key set with an RSA, a P-256 and an Ed25519 key
+%%--------------------------------------------------------------------
+
+api_test_() ->
+    {setup, fun setup/0, fun(_) -> ok end, fun(Ctx) ->
+        [
+            {"RS256 verifies to a claims map with binary keys", ?_test(rs256_ok(Ctx))},
+            {"ES256 verifies", ?_test(es256_ok(Ctx))},
+            {"EdDSA verifies", ?_test(eddsa_ok(Ctx))},
+            {"a kid-less token is matched by key type", ?_test(no_kid(Ctx))},
+            {"refusals come back as {error, Reason}", ?_test(refusals(Ctx))},
+            {"claim refusals carry the claim name", ?_test(claim_details(Ctx))},
+            {"options prepared once are reused", ?_test(prepared(Ctx))},
+            {"verify_jws/3 returns header and payload", ?_test(jws(Ctx))},
+            {"key_set_info/1 describes the set", ?_test(info(Ctx))},
+            {"caller mistakes raise badarg", ?_test(badargs(Ctx))},
+            {"a key set is shared between processes", ?_test(shared(Ctx))}
+        ]
+    end}.
+
+key_set_test() ->
+    ?assertMatch({ok, _}, jwks_verify:key_set(<<"{\"keys\":[]}">>)),
+    ?assertMatch({ok, _}, jwks_verify:key_set([<<"{\"keys\"">>, ":[]}"])),
+    ?assertEqual({error, bad_json}, jwks_verify:key_set(<<"{">>)),
+    ?assertEqual({error, bad_jwks}, jwks_verify:key_set(<<"[]">>)).
+
+reasons_test() ->
+    Reasons = jwks_verify:reasons(),
+    ?assert(lists:all(fun is_atom/1, Reasons)),
+    [?assert(lists:member(R, Reasons)) || R <- [expired, bad_signature, alg_none, unknown_kid]].
+
+setup() ->
+    Rsa = public_key:generate_key({rsa, 2048, 65537}),
+    P256 = public_key:generate_key({namedCurve, secp256r1}),
+    Ed = public_key:generate_key({namedCurve, ed25519}),
+    Jwks = jiffy_encode(#{<<"keys">> => [
+        jwk(Rsa, <<"rsa">>), jwk(P256, <<"p256">>), jwk(Ed, <<"ed">>)
+    ]}),
+    {ok, KeySet} = jwks_verify:key_set(Jwks),
+    #{ks => KeySet, rsa => Rsa, p256 => P256, ed => Ed,
+      other_rsa => public_key:generate_key({rsa, 2048, 65537})}.
+
+%%--------------------------------------------------------------------
+%% Cases
+%%--------------------------------------------------------------------
+
+rs256_ok(#{ks := KS, rsa := Rsa}) ->
+    Claims = claims(#{}),
+    Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, Claims),
+    ?assertEqual({ok, Claims}, jwks_verify:verify(Token, KS, #{now => ?NOW})),
+    ?assertEqual({ok, Claims},
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, iss => ?ISS, aud => [?AUD],
+                                                 required => [<<"exp">>, <<"sub">>]})).
+
+es256_ok(#{ks := KS, p256 := P256}) ->
+    Claims = claims(#{<<"nested">> => #{<<"l">> => [1, true, null, <<"x">>]}}),
+    Token = sign(P256, <<"ES256">>, #{<<"kid">> => <<"p256">>}, Claims),
+    ?assertEqual({ok, Claims},
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"ES256">>]})).
+
+eddsa_ok(#{ks := KS, ed := Ed}) ->
+    Claims = claims(#{}),
+    Token = sign(Ed, <<"EdDSA">>, #{<<"kid">> => <<"ed">>}, Claims),
+    ?assertEqual({ok, Claims},
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"EdDSA">>]})).
+
+no_kid(#{ks := KS, p256 := P256}) ->
+    Claims = claims(#{}),
+    Token = sign(P256, <<"ES256">>, #{}, Claims),
+    ?assertEqual({ok, Claims},
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"ES256">>]})).
+
+refusals(#{ks := KS, rsa := Rsa, other_rsa := Other}) ->
+    Opts = #{now => ?NOW},
+    Good = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{})),
+    [H, P, S] = binary:split(Good, <<".">>, [global]),
+    Cases = [
+        {bad_signature, sign(Other, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{}))},
+        {bad_signature, <<H/binary, ".", (b64(jiffy_encode(claims(#{<<"sub">> => <<"root">>}))))/binary,
+                          ".", S/binary>>},
+        {unknown_kid, sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"nope">>}, claims(#{}))},
+        {alg_none, <<(b64(<<"{\"alg\":\"none\"}">>))/binary, ".", P/binary, ".">>},
+        {alg_none, <<(b64(<<"{\"alg\":\"NoNe\"}">>))/binary, ".", P/binary, ".">>},
+        {embedded_key, sign(Rsa, <<"RS256">>, #{<<"jku">> => <<"https://evil.example/">>}, claims(#{}))},
+        {expired, sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{<<"exp">> => ?NOW}))},
+        {not_yet_valid, sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>},
+                             claims(#{<<"nbf">> => ?NOW + 60}))},
+        {malformed_token, <<H/binary, ".", P/binary>>},
+        {token_too_large, binary:copy(<<"a">>, 1 bsl 20)}
+    ],
+    [?assertEqual({Want, {error, Want}}, {Want, jwks_verify:verify(T, KS, Opts)}) || {Want, T} <- Cases],
+    ?assertEqual({error, alg_not_allowed},
+                 jwks_verify:verify(Good, KS, #{now => ?NOW, algs => [<<"ES256">>]})),
+    ?assertEqual({error, invalid_issuer},
+                 jwks_verify:verify(Good, KS, #{now => ?NOW, iss => <<"https://other">>})),
+    ?assertEqual({error, invalid_audience},
+                 jwks_verify:verify(Good, KS, #{now => ?NOW, aud => [<<"a">>, <<"b">>]})).
+
+claim_details(#{ks := KS, rsa := Rsa}) ->
+    NoSub = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, maps:remove(<<"sub">>, claims(#{}))),
+    ?assertEqual({error, {missing_claim, <<"sub">>}},
+                 jwks_verify:verify(NoSub, KS, #{now => ?NOW, required => [<<"sub">>]})),
+    FloatExp = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{<<"exp">> => 1.5})),
+    ?assertEqual({error, {invalid_claim, <<"exp">>}}, jwks_verify:verify(FloatExp, KS, #{now => ?NOW})).
+
+prepared(#{ks := KS, rsa := Rsa}) ->
+    Opts = jwks_verify:options(#{now => ?NOW, algs => [<<"RS256">>, <<"ES256">>], leeway => 30}),
+    ?assertEqual(Opts, jwks_verify:options(Opts)),
+    Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{<<"exp">> => ?NOW - 10})),
+    ?assertMatch({ok, #{<<"sub">> := <<"user-1">>}}, jwks_verify:verify(Token, KS, Opts)).
+
+jws(#{ks := KS, ed := Ed}) ->
+    Token = sign_raw(Ed, <<"EdDSA">>, #{<<"kid">> => <<"ed">>}, <<"not json">>),
+    ?assertEqual({ok, #{header => #{<<"alg">> => <<"EdDSA">>, <<"kid">> => <<"ed">>},
+                        payload => <<"not json">>}},
+                 jwks_verify:verify_jws(Token, KS, #{algs => [<<"EdDSA">>]})),
+    ?assertEqual({error, bad_payload},
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"EdDSA">>]})).
+
+info(#{ks := KS}) ->
+    #{usable := 3, skipped := 0, keys := Keys} = jwks_verify:key_set_info(KS),
+    ?assertEqual([<<"ed">>, <<"p256">>, <<"rsa">>], lists:sort([Kid || #{kid := Kid} <- Keys])),
+    ?assert(lists:all(fun(#{status := St}) -> St =:= ok end, Keys)).
+
+badargs(#{ks := KS, rsa := Rsa}) ->
+    Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{})),
+    ?assertError({badarg, _}, jwks_verify:verify(Token, KS, #{bogus => 1})),
+    ?assertError({badarg, _}, jwks_verify:verify(Token, KS, #{algs => [<<"none">>]})),
+    ?assertError({badarg, _}, jwks_verify:verify(Token, KS, #{algs => [<<"HS256">>]})),
+    ?assertError({badarg, _}, jwks_verify:verify(Token, KS, #{leeway => -1})),
+    ?assertError({badarg, _}, jwks_verify:verify(Token, KS, [{now, ?NOW}])),
+    ?assertError({badarg, _}, jwks_verify:verify(binary_to_list(Token), KS, #{})),
+    ?assertError({badarg, _}, jwks_verify:key_set(42)),
+    ?assertError(badarg, jwks_verify:verify(Token, make_ref(), #{now => ?NOW})).
+
+shared(#{ks := KS, rsa := Rsa}) ->
+    Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{})),
+    Self = self(),
+    Pids = [spawn_link(fun() ->
+                Self ! {self(), [jwks_verify:verify(Token, KS, #{now => ?NOW}) || _ <- lists:seq(1, 50)]}
+            end) || _ <- lists:seq(1, 8)],
+    Results = lists:append([receive {Pid, R} -> R after 30000 -> error(timeout) end || Pid <- Pids]),
+    ?assertEqual(400, length(Results)),
+    ?assert(lists:all(fun(R) -> R =:= {ok, claims(#{})} end, Results)).
+
+%%--------------------------------------------------------------------
+%% Signing with public_key (independent of jwks_verify)
+%%--------------------------------------------------------------------
+
+claims(Extra) ->
+    maps:merge(#{<<"iss">> => ?ISS, <<"sub">> => <<"user-1">>, <<"aud">> => ?AUD,
+                 <<"iat">> => ?NOW - 100, <<"exp">> => ?NOW + 3600}, Extra).
+
+sign(Key, Alg, Header, Claims) ->
+    sign_raw(Key, Alg, Header, jiffy_encode(Claims)).
+
+sign_raw(Key, Alg, Header, Payload) ->
+    Input = <<(b64(jiffy_encode(Header#{<<"alg">> => Alg})))/binary, ".", (b64(Payload))/binary>>,
+    <<Input/binary, ".", (b64(signature(Key, Alg, Input)))/binary>>.
+
+signature(#'RSAPrivateKey'{} = K, <<"RS256">>, Input) ->
+    public_key:sign(Input, sha256, K);
+signature(#'ECPrivateKey'{parameters = {namedCurve, ?'id-Ed25519'}} = K, <<"EdDSA">>, Input) ->
+    public_key:sign(Input, none, K);
+signature(#'ECPrivateKey'{} = K, <<"ES256">>, Input) ->
+    %% RFC 7518 §3.4: the DER ECDSA-Sig-Value becomes r || s, 32 bytes each.
+    Der = public_key:sign(Input, sha256, K),
+    #'ECDSA-Sig-Value'{r = R, s = S} = public_key:der_decode('ECDSA-Sig-Value', Der),
+    <<R:256, S:256>>.
+
+jwk(#'RSAPrivateKey'{modulus = N, publicExponent = E}, Kid) ->
+    #{<<"kty">> => <<"RSA">>, <<"kid">> => Kid, <<"n">> => b64(binary:encode_unsigned(N)),
+      <<"e">> => b64(binary:encode_unsigned(E))};
+jwk(#'ECPrivateKey'{parameters = {namedCurve, ?'id-Ed25519'}, publicKey = X}, Kid) ->
+    #{<<"kty">> => <<"OKP">>, <<"kid">> => Kid, <<"crv">> => <<"Ed25519">>, <<"x">> => b64(X)};
+jwk(#'ECPrivateKey'{publicKey = <<4, X:32/binary, Y:32/binary>>}, Kid) ->
+    #{<<"kty">> => <<"EC">>, <<"kid">> => Kid, <<"crv">> => <<"P-256">>, <<"x">> => b64(X),
+      <<"y">> => b64(Y)}.
+
+b64(Bin) ->
+    Std = base64:encode(Bin),
+    << <<(url(C))>> || <<C>> <= Std, C =/= $= >>.
+
+url($+) -> $-;
+url($/) -> $_;
+url(C) -> C.
+
+jiffy_encode(Term) ->
+    iolist_to_binary(jiffy:encode(Term)).

@@ -1,0 +1,123 @@
+# Guards the Plug layer: the module compiles and loads without Plug installed,
+# init/1 validates options and returns data Phoenix can compile into a router,
+# and call/2 hands the core's decision to the conn. The decisions themselves
+# are tested in plug/core_test.exs. Without Plug here, conns are plain maps
+# with the fields call/2 reads and writes (req_headers, request_path, assigns,
+# halted); the default error response, three Plug.Conn calls, needs Plug.
+defmodule JwksVerify.PlugTest do
+  use ExUnit.Case, async: true
+
+  import JwksVerify.TokenHelpers
+  import JwksVerify.PlugTestHelpers
+
+  setup_all do
+    key = rsa_key()
+    {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+    %{key: key, ks: ks}
+  end
+
+  describe "the module" do
+    test "loads without Plug, declaring the behaviour only when Plug is there" do
+      assert Code.ensure_loaded?(JwksVerify.Plug)
+      behaviours = Keyword.get_values(JwksVerify.Plug.module_info(:attributes), :behaviour)
+
+      if Code.ensure_loaded?(Plug) do
+        assert [Plug] in behaviours
+      else
+        assert behaviours == []
+        assert function_exported?(JwksVerify.Plug, :init, 1)
+        assert function_exported?(JwksVerify.Plug, :call, 2)
+      end
+    end
+  end
+
+  describe "init/1" do
+    test "returns data that survives being compiled into a router" do
+      opts = [
+        cache: MyApp.Jwks,
+        iss: "https://issuer.test/",
+        aud: ["api.test", "other"],
+        algs: ["RS256", "ES256"],
+        leeway: 30,
+        required: ["exp", "sub"],
+        typ: "at+jwt",
+        assign: :claims,
+        public_paths: ["/public", "/assets/*"],
+        skip: {__MODULE__, :never},
+        on_error: {__MODULE__, :on_error},
+        unavailable_status: 502,
+        realm: "api"
+      ]
+
+      config = JwksVerify.Plug.init(opts)
+      # What Phoenix does with plug options: Macro.escape/1 at compile time.
+      {evaluated, _} = Code.eval_quoted(Macro.escape(config))
+      assert evaluated == config
+      assert config.keys == MyApp.Jwks
+      assert config.assign == :claims
+    end
+
+    test "refuses a key set: it can't be compiled into a router", %{ks: ks} do
+      assert_raise ArgumentError, ~r/takes :cache, not :key_set/, fn ->
+        JwksVerify.Plug.init(key_set: ks)
+      end
+    end
+
+    test "raises on unknown options and bad values" do
+      assert_raise ArgumentError, ~r/unknown option :jwks_uri/, fn ->
+        JwksVerify.Plug.init(cache: A, jwks_uri: "https://x")
+      end
+
+      assert_raise ArgumentError, ~r/:cache option/, fn -> JwksVerify.Plug.init([]) end
+      assert_raise ArgumentError, ~r/:assign/, fn -> JwksVerify.Plug.init(cache: A, assign: 1) end
+    end
+  end
+
+  describe "call/2" do
+    # call/2 only takes a cache name; a key set reaches it through the core's
+    # init, as the cache would hand one over.
+    defp config(ks, extra \\ []), do: JwksVerify.Plug.Core.init([key_set: ks] ++ extra)
+
+    defp conn(path, headers) do
+      %{req_headers: headers, request_path: path, assigns: %{}, halted: false}
+    end
+
+    test "a valid token: the claims in assigns.current_user, not halted", %{key: key, ks: ks} do
+      claims = claims()
+      conn = conn("/api/protected", bearer_headers(rs256(key, "k1", claims)))
+      conn = JwksVerify.Plug.call(conn, config(ks))
+      assert conn.assigns.current_user == claims
+      refute conn.halted
+    end
+
+    test "the :assign option names the assign", %{key: key, ks: ks} do
+      conn = conn("/api", bearer_headers(rs256(key, "k1", claims())))
+      conn = JwksVerify.Plug.call(conn, config(ks, assign: :jwt_claims))
+      assert %{"sub" => "user-1"} = conn.assigns.jwt_claims
+      refute Map.has_key?(conn.assigns, :current_user)
+    end
+
+    test "a public path passes untouched", %{ks: ks} do
+      conn = conn("/public", [])
+      assert JwksVerify.Plug.call(conn, config(ks, public_paths: ["/public"])) == conn
+    end
+
+    test "on_error gets the conn and the refusal, and the conn is halted", %{ks: ks} do
+      conn = conn("/api", [{"authorization", "Bearer not-a-jwt"}])
+      conn = JwksVerify.Plug.call(conn, config(ks, on_error: {__MODULE__, :on_error}))
+      assert conn.halted
+
+      assert %{reason: :malformed_token, status: 401, body: body, headers: headers} =
+               conn.assigns.refusal
+
+      assert :jiffy.decode(body, [:return_maps]) ==
+               %{"error" => "Unauthorized", "details" => "malformed token"}
+
+      assert {"www-authenticate",
+              ~s(Bearer error="invalid_token", error_description="malformed token")} in headers
+    end
+  end
+
+  def never(_path), do: false
+  def on_error(conn, refusal), do: %{conn | assigns: Map.put(conn.assigns, :refusal, refusal)}
+end

@@ -1,0 +1,206 @@
+# Guards :jwks_verify_httpd, the guard for OTP's httpd, end to end: real HTTP
+# on 127.0.0.1 with :httpc (and raw sockets for what :httpc won't send), an
+# issuer serving its JWKS over HTTP to a JwksVerify.Cache, and the same
+# 200/400/401/503 answers as the Plug, since both call JwksVerify.Plug.Core.
+defmodule JwksVerify.HttpdTest do
+  use ExUnit.Case, async: false
+
+  import JwksVerify.TokenHelpers
+  import JwksVerify.PlugTestHelpers
+
+  @moduletag :capture_log
+  @cache JwksVerify.HttpdTest.Jwks
+
+  setup_all do
+    key = rsa_key()
+    issuer = start_issuer(jwks_for([{key, "k1"}]))
+    on_exit(fn -> stop_issuer(issuer) end)
+    %{key: key, issuer: issuer}
+  end
+
+  defp decode_json(body), do: :jiffy.decode(body, [:return_maps])
+
+  # The cache as an Erlang user starts it (JwksVerify.Cache runs the same).
+  defp cache_spec(name, url, extra \\ []) do
+    :jwks_verify_cache.child_spec(Map.new([name: name, jwks_uri: url, allow_http: true] ++ extra))
+  end
+
+  describe "with a cache fed over HTTP" do
+    setup %{issuer: issuer} do
+      start_supervised!(cache_spec(@cache, issuer.url))
+      eventually(fn -> :jwks_verify_cache.status(@cache) == :fresh end)
+
+      api = start_api(cache: @cache, iss: iss(), aud: aud(), public_paths: ["/public"])
+      on_exit(fn -> stop_httpd(api.server) end)
+      %{api: api}
+    end
+
+    test "a valid token: 200, and the claims reach the next module", %{api: api, key: key} do
+      claims = claims(%{"scope" => "read", "admin" => false})
+      token = rs256(key, "k1", claims)
+      {status, _headers, body} = get(api.base <> "/api/protected", bearer_headers(token))
+      assert status == 200
+      assert decode_json(body) == %{"user" => claims}
+
+      {200, _, _} = get(api.base <> "/api/protected?x=1", [{"authorization", "bearer " <> token}])
+    end
+
+    test "no token: 401 with a bare Bearer challenge", %{api: api} do
+      {status, headers, body} = get(api.base <> "/api/protected")
+      assert status == 401
+      assert {"www-authenticate", "Bearer"} in headers
+      assert {"content-type", "application/json"} in headers
+
+      assert decode_json(body) == %{
+               "error" => "Unauthorized",
+               "details" => "missing bearer token"
+             }
+    end
+
+    test "refused tokens: 401 invalid_token with the reason", %{api: api, key: key} do
+      valid = rs256(key, "k1", claims())
+      {h, _p, s} = segments(valid)
+      tampered = h <> "." <> b64(:jiffy.encode(claims(%{"sub" => "admin"}))) <> "." <> s
+
+      for {token, details} <- [
+            {rs256(key, "k1", claims(%{"exp" => now() - 10})), "token expired"},
+            {rs256(key, "k1", claims(%{"iss" => "https://evil.test/"})), "invalid issuer"},
+            {tampered, "invalid signature"}
+          ] do
+        {status, headers, body} = get(api.base <> "/api/protected", bearer_headers(token))
+        assert status == 401
+
+        assert {"www-authenticate",
+                ~s(Bearer error="invalid_token", error_description="#{details}")} in headers
+
+        assert decode_json(body)["details"] == details
+      end
+    end
+
+    test "two authorization headers: 400 invalid_request", %{api: api, key: key} do
+      token = rs256(key, "k1", claims())
+      port = elem(api.server, 1)
+
+      request =
+        "GET /api/protected HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" <>
+          "Authorization: Bearer #{token}\r\nAuthorization: Bearer #{token}\r\n\r\n"
+
+      {status, response} = raw_request(port, request)
+      assert status == 400
+      assert response =~ ~s(error="invalid_request")
+      assert response =~ ~s({"details":"multiple authorization headers","error":"Bad Request"})
+    end
+
+    test "a public path needs no token; other paths are guarded", %{api: api} do
+      assert {200, _, ~s({"message":"public"})} = get(api.base <> "/public")
+      assert {200, _, _} = get(api.base <> "/public?q=1")
+      assert {401, _, _} = get(api.base <> "/public/../api/protected")
+      assert {401, _, _} = get(api.base <> "/anything")
+    end
+  end
+
+  describe "when the key set can't be had" do
+    test "503 without a challenge, and 200 once the issuer is back", %{key: key} do
+      down = start_issuer(jwks_for([{key, "k1"}]))
+      set_status(down, 500)
+      on_exit(fn -> stop_issuer(down) end)
+
+      name = JwksVerify.HttpdTest.DownJwks
+      start_supervised!(cache_spec(name, down.url, backoff_initial: 100, backoff_max: 200))
+      api = start_api(cache: name, iss: iss(), aud: aud())
+      on_exit(fn -> stop_httpd(api.server) end)
+
+      token = rs256(key, "k1", claims())
+      {status, headers, body} = get(api.base <> "/api/protected", bearer_headers(token))
+      assert status == 503
+      refute List.keymember?(headers, "www-authenticate", 0)
+
+      assert decode_json(body) == %{
+               "error" => "Service Unavailable",
+               "details" => "jwks unavailable"
+             }
+
+      set_status(down, 200)
+
+      eventually(
+        fn -> match?({200, _, _}, get(api.base <> "/api/protected", bearer_headers(token))) end,
+        15_000
+      )
+    end
+  end
+
+  describe "an Erlang user's module (test/erl/jwks_verify_httpd_example.erl)" do
+    test "guards its routes and verifies with the cache", %{key: key, issuer: issuer} do
+      {:ok, example} = :jwks_verify_httpd_example.start(issuer.url)
+      on_exit(fn -> :jwks_verify_httpd_example.stop(example) end)
+      base = "http://127.0.0.1:#{example.port}"
+      token = rs256(key, "k1", claims(%{"sub" => "alice"}))
+
+      assert {200, _, "hello alice"} = get(base <> "/api/me", bearer_headers(token))
+      assert {200, _, "public"} = get(base <> "/public")
+      assert {401, _, _} = get(base <> "/api/me")
+      assert {:ok, %{"sub" => "alice"}} = :jwks_verify_httpd_example.verify(token)
+
+      assert :jwks_verify_httpd_example.verify(rs256(key, "k1", claims(%{"aud" => "x"}))) ==
+               {:error, :invalid_audience}
+    end
+  end
+
+  describe "configuration" do
+    test "a static key set instead of a cache", %{key: key} do
+      {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+      api = start_api(key_set: ks, aud: aud())
+      on_exit(fn -> stop_httpd(api.server) end)
+
+      assert {200, _, _} =
+               get(api.base <> "/api/protected", bearer_headers(rs256(key, "k1", claims())))
+
+      assert {401, _, _} = get(api.base <> "/api/protected")
+    end
+
+    test "a bad option fails the start of httpd" do
+      assert {:error, _} =
+               :inets.start(:httpd,
+                 port: 0,
+                 bind_address: {127, 0, 0, 1},
+                 server_name: ~c"bad",
+                 server_root: ~c"/tmp",
+                 document_root: ~c"/tmp",
+                 modules: [:jwks_verify_httpd],
+                 jwks_verify: [cache: :x, bogus: 1]
+               )
+    end
+
+    test "the application environment, when httpd has no jwks_verify property", %{key: key} do
+      {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+      Application.put_env(:jwks_verify, :httpd, key_set: ks, public_paths: ["/public"])
+      on_exit(fn -> Application.delete_env(:jwks_verify, :httpd) end)
+
+      server = start_httpd([:jwks_verify_httpd, JwksVerify.PlugTestHelpers.Api])
+      on_exit(fn -> stop_httpd(server) end)
+      base = "http://127.0.0.1:#{elem(server, 1)}"
+
+      assert {200, _, _} = get(base <> "/public")
+      assert {401, _, _} = get(base <> "/api/protected")
+
+      assert {200, _, _} =
+               get(base <> "/api/protected", bearer_headers(rs256(key, "k1", claims())))
+    end
+
+    test "on_error shapes the answer", %{key: key} do
+      {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+      api = start_api(key_set: ks, on_error: {__MODULE__, :teapot})
+      on_exit(fn -> stop_httpd(api.server) end)
+
+      assert {418, _, "token expired"} =
+               get(api.base <> "/x", bearer_headers(rs256(key, "k1", claims(%{"exp" => 1}))))
+    end
+  end
+
+  # An on_error callback: answers 418 with the details as plain text.
+  def teapot(_mod_data, %{reason: reason}) do
+    body = JwksVerify.Plug.Core.details(reason)
+    head = [code: 418, content_type: ~c"text/plain", content_length: ~c"#{byte_size(body)}"]
+    {:break, [response: {:response, head, [body]}]}
+  end
+end

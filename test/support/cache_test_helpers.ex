@@ -1,0 +1,167 @@
+defmodule JwksVerify.CacheTestHelpers do
+  @moduledoc """
+  Keys, JWKS documents, tokens and TLS certificates for the cache tests.
+
+  Tokens are signed with OTP's `:public_key` (RS256, ES256), never with
+  jwks_verify itself; certificates come from the `openssl` CLI at test time.
+  """
+
+  require Record
+
+  Record.defrecordp(
+    :rsa_private,
+    :RSAPrivateKey,
+    Record.extract(:RSAPrivateKey, from_lib: "public_key/include/public_key.hrl")
+  )
+
+  Record.defrecordp(
+    :ec_private,
+    :ECPrivateKey,
+    Record.extract(:ECPrivateKey, from_lib: "public_key/include/public_key.hrl")
+  )
+
+  @doc "A fresh RSA-2048 (`:rs256`) or P-256 (`:es256`) key with the given kid."
+  @spec key(String.t(), :rs256 | :es256) :: map()
+  def key(kid, type \\ :rs256)
+
+  def key(kid, :rs256) do
+    %{kid: kid, alg: "RS256", private: :public_key.generate_key({:rsa, 2048, 65_537})}
+  end
+
+  def key(kid, :es256) do
+    %{kid: kid, alg: "ES256", private: :public_key.generate_key({:namedCurve, :secp256r1})}
+  end
+
+  @doc "The public JWK of a key."
+  @spec jwk(map()) :: map()
+  def jwk(%{kid: kid, private: rsa_private(modulus: n, publicExponent: e)}) do
+    %{
+      "kty" => "RSA",
+      "kid" => kid,
+      "alg" => "RS256",
+      "use" => "sig",
+      "n" => b64(n),
+      "e" => b64(e)
+    }
+  end
+
+  def jwk(%{
+        kid: kid,
+        private: ec_private(publicKey: <<4, x::binary-size(32), y::binary-size(32)>>)
+      }) do
+    %{
+      "kty" => "EC",
+      "crv" => "P-256",
+      "kid" => kid,
+      "alg" => "ES256",
+      "x" => b64(x),
+      "y" => b64(y)
+    }
+  end
+
+  @doc "A JWKS JSON document holding the keys' public halves."
+  @spec jwks([map()]) :: binary()
+  def jwks(keys), do: :jiffy.encode(%{"keys" => Enum.map(keys, &jwk/1)})
+
+  @doc "Claims valid for an hour from `now`, merged with `extra`."
+  @spec claims(map()) :: map()
+  def claims(extra \\ %{}) do
+    now = System.system_time(:second)
+    # iat a little in the past: Erlang's system time and the OS clock the
+    # NIF reads can sit either side of a second boundary.
+    Map.merge(%{"sub" => "user-1", "iat" => now - 5, "exp" => now + 3600}, extra)
+  end
+
+  @doc "A compact JWS of `claims` signed with `key`; `header` entries override the defaults."
+  @spec token(map(), map(), map()) :: binary()
+  def token(key, claims \\ claims(), header \\ %{}) do
+    h = Map.merge(%{"alg" => key.alg, "typ" => "JWT", "kid" => key.kid}, header)
+    input = b64(:jiffy.encode(h)) <> "." <> b64(:jiffy.encode(claims))
+    input <> "." <> b64(sign(key, input))
+  end
+
+  defp sign(%{alg: "RS256", private: priv}, input), do: :public_key.sign(input, :sha256, priv)
+
+  defp sign(%{alg: "ES256", private: priv}, input) do
+    der = :public_key.sign(input, :sha256, priv)
+    {:"ECDSA-Sig-Value", r, s} = :public_key.der_decode(:"ECDSA-Sig-Value", der)
+    # RFC 7518 §3.4: r and s, each as 32 big-endian bytes.
+    <<r::unsigned-big-size(256), s::unsigned-big-size(256)>>
+  end
+
+  defp b64(n) when is_integer(n), do: b64(:binary.encode_unsigned(n))
+  defp b64(bin), do: Base.url_encode64(bin, padding: false)
+
+  @doc """
+  A test CA and two server certificates it signed, made with the openssl CLI in
+  `dir`: one for `localhost`, one for `wrong.example`. Returns their paths and
+  the CA certificate as DER.
+  """
+  @spec make_certs(Path.t()) :: map()
+  def make_certs(dir) do
+    File.mkdir_p!(dir)
+    p = &Path.join(dir, &1)
+
+    openssl!(~w(req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=jwks_verify-test-CA
+                -keyout #{p.("ca.key")} -out #{p.("ca.pem")}
+                -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign))
+
+    for host <- ["localhost", "wrong.example"] do
+      openssl!(~w(req -newkey rsa:2048 -nodes -subj /CN=#{host}
+                  -keyout #{p.(host <> ".key")} -out #{p.(host <> ".csr")}))
+
+      File.write!(p.(host <> ".ext"), "subjectAltName=DNS:#{host}\nextendedKeyUsage=serverAuth\n")
+
+      openssl!(
+        ~w(x509 -req -in #{p.(host <> ".csr")} -CA #{p.("ca.pem")} -CAkey #{p.("ca.key")}
+                  -CAcreateserial -days 2 -out #{p.(host <> ".pem")} -extfile #{p.(host <> ".ext")})
+      )
+    end
+
+    [{:Certificate, ca_der, _}] = :public_key.pem_decode(File.read!(p.("ca.pem")))
+
+    %{
+      ca_der: ca_der,
+      localhost: [certfile: p.("localhost.pem"), keyfile: p.("localhost.key")],
+      wrong_host: [certfile: p.("wrong.example.pem"), keyfile: p.("wrong.example.key")]
+    }
+  end
+
+  defp openssl!(args) do
+    case System.cmd("openssl", args, stderr_to_stdout: true) do
+      {_, 0} -> :ok
+      {out, status} -> raise "openssl #{Enum.join(args, " ")} exited #{status}: #{out}"
+    end
+  end
+
+  @doc "A TCP port nothing listens on (bound, then released)."
+  @spec free_port() :: :inet.port_number()
+  def free_port do
+    {:ok, s} = :gen_tcp.listen(0, ip: {127, 0, 0, 1}, reuseaddr: true)
+    {:ok, port} = :inet.port(s)
+    :gen_tcp.close(s)
+    port
+  end
+
+  @doc "Polls `fun` until it returns a truthy value or `ms` pass; returns the last value."
+  @spec eventually((() -> term()), non_neg_integer()) :: term()
+  def eventually(fun, ms \\ 5_000) do
+    deadline = System.monotonic_time(:millisecond) + ms
+    poll(fun, deadline)
+  end
+
+  defp poll_again(fun, deadline) do
+    Process.sleep(10)
+    poll(fun, deadline)
+  end
+
+  defp poll(fun, deadline) do
+    value = fun.()
+
+    cond do
+      value -> value
+      System.monotonic_time(:millisecond) > deadline -> value
+      true -> poll_again(fun, deadline)
+    end
+  end
+end
