@@ -358,6 +358,7 @@ defmodule JwksVerifyTest do
         k = @signer[unquote(alg)]
         token = jose_token(ctx.jose[k], unquote(alg), claims(), %{"kid" => @kid[k]})
         assert header_of(token)["alg"] == unquote(alg)
+
         if unquote(alg) =~ ~r/^PS/ do
           # Debian's erlang-jose 1.11.5 signs PSS with the maximum salt length
           # (erlang-jose#121); RFC 7518 §3.5 fixes it to the hash length, and
