@@ -18,12 +18,14 @@ static const uint8_t dtab[256] = {
 };
 
 size_t
-jv_b64url_decoded_len(size_t len) {
+jv_b64url_decoded_len(size_t len)
+{
     return len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
 }
 
 jv_err
-jv_b64url_decode(const uint8_t *in, size_t len, uint8_t *out, size_t *out_len) {
+jv_b64url_decode(const uint8_t *in, size_t len, uint8_t *out, size_t *out_len)
+{
     size_t i = 0, o = 0;
     uint32_t v;
 

@@ -5,7 +5,8 @@
 #include "json.h"
 
 const cJSON *
-jv_json_getn(const cJSON *obj, const uint8_t *name, size_t len) {
+jv_json_getn(const cJSON *obj, const uint8_t *name, size_t len)
+{
     for (const cJSON *c = obj->child; c; c = c->next)
         if (strlen(c->string) == len && memcmp(c->string, name, len) == 0)
             return c;
@@ -13,12 +14,14 @@ jv_json_getn(const cJSON *obj, const uint8_t *name, size_t len) {
 }
 
 static int
-str_eq(const cJSON *s, const jv_str *v) {
+str_eq(const cJSON *s, const jv_str *v)
+{
     return strlen(s->valuestring) == v->len && memcmp(s->valuestring, v->p, v->len) == 0;
 }
 
 static int
-str_in(const cJSON *s, const jv_str *list, size_t n) {
+str_in(const cJSON *s, const jv_str *list, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         if (str_eq(s, &list[i]))
             return 1;
@@ -36,7 +39,8 @@ str_in(const cJSON *s, const jv_str *list, size_t n) {
  * rounding of 1e400 or 2^63 can turn an expired token into a valid one. */
 static jv_err
 numeric_date(const cJSON *claims, const char *name, int64_t *out, int *present, const char **detail,
-             size_t *detail_len) {
+             size_t *detail_len)
+{
     const cJSON *c = jv_json_get(claims, name);
 
     *present = c != NULL;
@@ -47,27 +51,50 @@ numeric_date(const cJSON *claims, const char *name, int64_t *out, int *present, 
     return JV_OK;
 }
 
+/* RFC 7519 §4.1: iss, sub and jti are strings, aud a string or an array of
+ * them, whether or not the caller checks them: code downstream reads them. */
 static jv_err
-check_aud(const cJSON *aud, const jv_opts *o, const char **detail, size_t *detail_len) {
+registered_types(const cJSON *claims, const char **detail, size_t *detail_len)
+{
+    static const char *strings[] = {"iss", "sub", "jti"};
+    const cJSON *c, *a;
+
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        c = jv_json_get(claims, strings[i]);
+        if (c && !cJSON_IsString(c))
+            FAIL_WITH(JV_ERR_BAD_CLAIM, strings[i]);
+    }
+    c = jv_json_get(claims, "aud");
+    if (c && !cJSON_IsString(c)) {
+        if (!cJSON_IsArray(c))
+            FAIL_WITH(JV_ERR_BAD_CLAIM, "aud");
+        cJSON_ArrayForEach(a, c)
+        {
+            if (!cJSON_IsString(a))
+                FAIL_WITH(JV_ERR_BAD_CLAIM, "aud");
+        }
+    }
+    return JV_OK;
+}
+
+static int
+aud_accepted(const cJSON *aud, const jv_opts *o)
+{
     const cJSON *a;
 
     if (cJSON_IsString(aud))
-        return str_in(aud, o->aud, o->n_aud) ? JV_OK : JV_ERR_AUDIENCE;
-    if (!cJSON_IsArray(aud))
-        FAIL_WITH(JV_ERR_BAD_CLAIM, "aud");
-    cJSON_ArrayForEach(a, aud) {
-        if (!cJSON_IsString(a))
-            FAIL_WITH(JV_ERR_BAD_CLAIM, "aud");
-    }
-    cJSON_ArrayForEach(a, aud) {
+        return str_in(aud, o->aud, o->n_aud);
+    cJSON_ArrayForEach(a, aud)
+    {
         if (str_in(a, o->aud, o->n_aud))
-            return JV_OK;
+            return 1;
     }
-    return JV_ERR_AUDIENCE;
+    return 0;
 }
 
 jv_err
-jv_claims_check(const cJSON *claims, const jv_opts *o, const char **detail, size_t *detail_len) {
+jv_claims_check(const cJSON *claims, const jv_opts *o, const char **detail, size_t *detail_len)
+{
     int64_t exp = 0, nbf = 0, iat = 0;
     int has_exp, has_nbf, has_iat;
     jv_err rc;
@@ -76,6 +103,8 @@ jv_claims_check(const cJSON *claims, const jv_opts *o, const char **detail, size
     if ((rc = numeric_date(claims, "exp", &exp, &has_exp, detail, detail_len)) ||
         (rc = numeric_date(claims, "nbf", &nbf, &has_nbf, detail, detail_len)) ||
         (rc = numeric_date(claims, "iat", &iat, &has_iat, detail, detail_len)))
+        return rc;
+    if ((rc = registered_types(claims, detail, detail_len)) != JV_OK)
         return rc;
     for (size_t i = 0; i < o->n_required; i++) {
         if (!jv_json_getn(claims, o->required[i].p, o->required[i].len)) {
@@ -95,15 +124,14 @@ jv_claims_check(const cJSON *claims, const jv_opts *o, const char **detail, size
     if (o->n_iss) {
         if (!(iss = jv_json_get(claims, "iss")))
             FAIL_WITH(JV_ERR_MISSING_CLAIM, "iss");
-        if (!cJSON_IsString(iss))
-            FAIL_WITH(JV_ERR_BAD_CLAIM, "iss");
         if (!str_in(iss, o->iss, o->n_iss))
             return JV_ERR_ISSUER;
     }
     if (o->n_aud) {
         if (!(aud = jv_json_get(claims, "aud")))
             FAIL_WITH(JV_ERR_MISSING_CLAIM, "aud");
-        return check_aud(aud, o, detail, detail_len);
+        if (!aud_accepted(aud, o))
+            return JV_ERR_AUDIENCE;
     }
     return JV_OK;
 }

@@ -4,7 +4,8 @@
 #include <string.h>
 
 int
-jv_utf8_valid(const uint8_t *p, size_t len) {
+jv_utf8_valid(const uint8_t *p, size_t len)
+{
     size_t i = 0;
 
     while (i < len) {
@@ -40,7 +41,8 @@ jv_utf8_valid(const uint8_t *p, size_t len) {
 }
 
 static size_t
-digits(const uint8_t *p, size_t len, size_t i) {
+digits(const uint8_t *p, size_t len, size_t i)
+{
     while (i < len && p[i] >= '0' && p[i] <= '9')
         i++;
     return i;
@@ -50,7 +52,8 @@ digits(const uint8_t *p, size_t len, size_t i) {
  * characters there is not one (01, 1., .5, 1e): strtod, which cJSON uses,
  * would accept some of these and read them its own way. */
 static size_t
-number_len(const uint8_t *p, size_t len) {
+number_len(const uint8_t *p, size_t len)
+{
     size_t i = 0, j;
 
     if (i < len && p[i] == '-')
@@ -83,7 +86,8 @@ number_len(const uint8_t *p, size_t len) {
 /* One pass over the text, outside cJSON: nesting depth, escaped NULs and
  * over-long numbers are refused before cJSON recurses or copies anything. */
 static int
-prescan(const uint8_t *p, size_t len) {
+prescan(const uint8_t *p, size_t len)
+{
     int depth = 0, in_str = 0;
 
     for (size_t i = 0; i < len; i++) {
@@ -124,7 +128,8 @@ prescan(const uint8_t *p, size_t len) {
 
 /* Finds the next number token at or after *pos, skipping strings. */
 static int
-next_number(const uint8_t *p, size_t len, size_t *pos, size_t *start, size_t *nlen) {
+next_number(const uint8_t *p, size_t len, size_t *pos, size_t *start, size_t *nlen)
+{
     int in_str = 0;
 
     for (size_t i = *pos; i < len; i++) {
@@ -150,14 +155,16 @@ next_number(const uint8_t *p, size_t len, size_t *pos, size_t *start, size_t *nl
 }
 
 static int
-cmp_names(const void *a, const void *b) {
+cmp_names(const void *a, const void *b)
+{
     return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
 }
 
 /* Pairwise for the small objects tokens carry; sorted for big ones, so a
  * hostile document with many members costs n log n, not n squared. */
 static int
-names_unique(const cJSON *obj) {
+names_unique(const cJSON *obj)
+{
     size_t n = 0, i = 0;
     const cJSON **v;
     int ok = 1;
@@ -186,7 +193,8 @@ names_unique(const cJSON *obj) {
 /* Pre-order, like cJSON's parse, so the n-th number node is the n-th number
  * token of the text. */
 static int
-annotate(cJSON *n, const uint8_t *p, size_t len, size_t *pos) {
+annotate(cJSON *n, const uint8_t *p, size_t len, size_t *pos)
+{
     for (; n; n = n->next) {
         if (cJSON_IsNumber(n)) {
             size_t start, nlen;
@@ -210,7 +218,8 @@ annotate(cJSON *n, const uint8_t *p, size_t len, size_t *pos) {
 }
 
 jv_err
-jv_json_parse(const uint8_t *p, size_t len, cJSON **out) {
+jv_json_parse(const uint8_t *p, size_t len, cJSON **out)
+{
     const char *end = NULL;
     cJSON *root = NULL;
     size_t pos = 0;
@@ -238,27 +247,25 @@ jv_json_parse(const uint8_t *p, size_t len, cJSON **out) {
 }
 
 const char *
-jv_json_number_text(const cJSON *n) {
+jv_json_number_text(const cJSON *n)
+{
     return n->valuestring;
 }
 
 jv_num_kind
-jv_json_int64(const cJSON *n, int64_t *out) {
+jv_json_int64(const cJSON *n, int64_t *out)
+{
     const char *s = n->valuestring;
     int neg = 0;
     uint64_t v = 0, limit;
 
-    if (!s)
+    if (!s || strpbrk(s, ".eE"))
         return JV_NUM_NOT_INTEGER;
     if (*s == '-')
         neg = 1, s++;
-    if (!*s)
-        return JV_NUM_NOT_INTEGER;
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    /* The JSON layer let only RFC 8259 numbers through: s is now digits. */
     for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return strchr(s, 'e') || strchr(s, 'E') || strchr(s, '.') ? JV_NUM_NOT_INTEGER
-                                                                      : JV_NUM_OUT_OF_RANGE;
         if (v > (limit - (uint64_t)(*s - '0')) / 10)
             return JV_NUM_OUT_OF_RANGE;
         v = v * 10 + (uint64_t)(*s - '0');
@@ -268,7 +275,8 @@ jv_json_int64(const cJSON *n, int64_t *out) {
 }
 
 const cJSON *
-jv_json_get(const cJSON *obj, const char *name) {
+jv_json_get(const cJSON *obj, const char *name)
+{
     for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next)
         if (strcmp(c->string, name) == 0)
             return c;

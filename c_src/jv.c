@@ -45,6 +45,7 @@ static const char *const err_names[JV_ERR__COUNT] = {
 };
 
 const char *
-jv_err_name(jv_err e) {
+jv_err_name(jv_err e)
+{
     return (unsigned)e < JV_ERR__COUNT && err_names[e] ? err_names[e] : "internal_error";
 }

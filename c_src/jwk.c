@@ -16,7 +16,8 @@
 
 /* Decodes a base64url member of jwk into a fresh buffer the caller frees. */
 static jv_err
-b64_member(const cJSON *jwk, const char *name, uint8_t **out, size_t *len) {
+b64_member(const cJSON *jwk, const char *name, uint8_t **out, size_t *len)
+{
     const cJSON *m = jv_json_get(jwk, name);
     size_t slen;
 
@@ -36,7 +37,8 @@ b64_member(const cJSON *jwk, const char *name, uint8_t **out, size_t *len) {
 }
 
 static const uint8_t *
-skip_zeros(const uint8_t *p, size_t *len) {
+skip_zeros(const uint8_t *p, size_t *len)
+{
     while (*len > 0 && *p == 0)
         p++, (*len)--;
     return p;
@@ -46,7 +48,8 @@ skip_zeros(const uint8_t *p, size_t *len) {
  * Infineon library are, modulo each of these primes, in the subgroup that
  * 65537 generates. A random modulus passes all 38 tests with negligible odds. */
 static int
-roca_fingerprint(const uint8_t *n, size_t len) {
+roca_fingerprint(const uint8_t *n, size_t len)
+{
     static const unsigned primes[] = {
         3,  5,  7,  11, 13, 17,  19,  23,  29,  31,  37,  41,  43,  47,  53,  59,  61,  67,  71,
         73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167};
@@ -67,7 +70,8 @@ roca_fingerprint(const uint8_t *n, size_t len) {
 }
 
 static jv_err
-rsa_check(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen) {
+rsa_check(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen)
+{
     size_t bits;
     uint64_t ev = 0;
 
@@ -94,7 +98,8 @@ rsa_check(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen) {
 }
 
 static jv_err
-rsa_build(jv_key *k, const cJSON *jwk) {
+rsa_build(jv_key *k, const cJSON *jwk)
+{
     jv_err rc;
     uint8_t *nraw = NULL, *eraw = NULL;
     const uint8_t *n, *e;
@@ -155,7 +160,8 @@ static const struct {
 /* The order bounds r and s (RFC 7518 §3.4 via FIPS 186-4); kept as bytes so
  * the verify path compares without BIGNUMs. */
 static jv_err
-ec_order(const char *name, uint8_t *out, size_t len) {
+ec_order(const char *name, uint8_t *out, size_t len)
+{
     EC_GROUP *g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(name));
     jv_err rc = JV_ERR_INTERNAL;
 
@@ -166,7 +172,8 @@ ec_order(const char *name, uint8_t *out, size_t len) {
 }
 
 static jv_err
-ec_build(jv_key *k, const cJSON *jwk) {
+ec_build(jv_key *k, const cJSON *jwk)
+{
     jv_err rc;
     const cJSON *crv = jv_json_get(jwk, "crv");
     uint8_t *x = NULL, *y = NULL, point[1 + 2 * 66];
@@ -221,8 +228,45 @@ end:
     return rc;
 }
 
+/* Ed25519 points of order dividing 8, by their y (the sign bit of x masked),
+ * as libsodium lists them: with such a key, R = identity and S = 0 "verify"
+ * any message, and OpenSSL does not refuse them (RFC 8032 leaves it open). */
+static int
+ed25519_small_order(const uint8_t x[32])
+{
+    static const uint8_t low[7][32] = {
+        {0},
+        {1},
+        {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+         0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+         0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+        {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+         0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+         0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+        /* p - 1, p, p + 1: the last two are non-canonical spellings of 0 and 1 */
+        {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+        {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+        {0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    };
+    uint8_t y[32];
+
+    memcpy(y, x, 32);
+    y[31] &= 0x7f;
+    for (size_t i = 0; i < 7; i++)
+        if (memcmp(y, low[i], 32) == 0)
+            return 1;
+    return 0;
+}
+
 static jv_err
-okp_build(jv_key *k, const cJSON *jwk) {
+okp_build(jv_key *k, const cJSON *jwk)
+{
     jv_err rc;
     const cJSON *crv = jv_json_get(jwk, "crv");
     uint8_t *x = NULL;
@@ -238,6 +282,10 @@ okp_build(jv_key *k, const cJSON *jwk) {
     rc = JV_ERR_BAD_KEY;
     if (xlen != 32)
         goto end;
+    rc = JV_ERR_EC_POINT;
+    if (ed25519_small_order(x))
+        goto end;
+    rc = JV_ERR_BAD_KEY;
     k->pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, xlen);
     if (!k->pkey)
         goto end;
@@ -249,7 +297,8 @@ end:
 }
 
 static char *
-copy_name(const char *s) {
+copy_name(const char *s)
+{
     /* Names are kept only to describe the key; a bounded copy is enough. */
     size_t len = strnlen(s, 32);
     char *c = malloc(len + 1);
@@ -264,7 +313,8 @@ copy_name(const char *s) {
 /* RFC 7517 §4.2/§4.3: a key for signatures has use "sig" or none, and
  * key_ops, when present, must allow "verify". */
 static int
-use_allows_verify(const cJSON *jwk) {
+use_allows_verify(const cJSON *jwk)
+{
     const cJSON *use = jv_json_get(jwk, "use"), *ops = jv_json_get(jwk, "key_ops"), *op;
 
     if (use && !(cJSON_IsString(use) && strcmp(use->valuestring, "sig") == 0))
@@ -273,7 +323,8 @@ use_allows_verify(const cJSON *jwk) {
         return 1;
     if (!cJSON_IsArray(ops))
         return 0;
-    cJSON_ArrayForEach(op, ops) {
+    cJSON_ArrayForEach(op, ops)
+    {
         if (cJSON_IsString(op) && strcmp(op->valuestring, "verify") == 0)
             return 1;
     }
@@ -281,7 +332,8 @@ use_allows_verify(const cJSON *jwk) {
 }
 
 static int
-key_alg(const char *name) {
+key_alg(const char *name)
+{
     size_t len = strlen(name);
     int alg = jv_alg_from_name((const uint8_t *)name, len);
 
@@ -294,7 +346,8 @@ key_alg(const char *name) {
 /* Fills k from one JWK; k->status says whether it can be used. Only
  * allocation failures are returned as errors. */
 static jv_err
-key_parse(jv_key *k, const cJSON *jwk) {
+key_parse(jv_key *k, const cJSON *jwk)
+{
     const cJSON *kid, *kty, *alg;
     jv_err rc;
 
@@ -349,7 +402,8 @@ key_parse(jv_key *k, const cJSON *jwk) {
 }
 
 static int
-kid_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
+kid_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
     int c = memcmp(a, b, alen < blen ? alen : blen);
 
     if (c)
@@ -358,14 +412,16 @@ kid_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
 }
 
 static int
-key_ptr_cmp(const void *a, const void *b) {
+key_ptr_cmp(const void *a, const void *b)
+{
     const jv_key *x = *(const jv_key *const *)a, *y = *(const jv_key *const *)b;
 
     return kid_cmp(x->kid, x->kid_len, y->kid, y->kid_len);
 }
 
 size_t
-jv_keyset_find(const jv_keyset *ks, const uint8_t *kid, size_t len, jv_key ***first) {
+jv_keyset_find(const jv_keyset *ks, const uint8_t *kid, size_t len, jv_key ***first)
+{
     size_t lo = 0, hi = ks->n_kid, end;
 
     while (lo < hi) {
@@ -386,7 +442,8 @@ jv_keyset_find(const jv_keyset *ks, const uint8_t *kid, size_t len, jv_key ***fi
 }
 
 static jv_err
-keyset_index(jv_keyset *ks) {
+keyset_index(jv_keyset *ks)
+{
     ks->by_kid = malloc((ks->n ? ks->n : 1) * sizeof(*ks->by_kid));
     if (!ks->by_kid)
         return JV_ERR_INTERNAL;
@@ -398,7 +455,8 @@ keyset_index(jv_keyset *ks) {
 }
 
 static jv_err
-fetch_digests(jv_keyset *ks) {
+fetch_digests(jv_keyset *ks)
+{
     static const char *names[3] = {"SHA256", "SHA384", "SHA512"};
 
     for (int i = 0; i < 3; i++)
@@ -408,7 +466,8 @@ fetch_digests(jv_keyset *ks) {
 }
 
 jv_err
-jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out) {
+jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
+{
     jv_err rc;
     cJSON *root = NULL;
     const cJSON *keys, *jwk;
@@ -443,7 +502,8 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out) {
         if ((rc = key_parse(&ks->keys[0], root)) != JV_OK)
             goto end;
     } else {
-        cJSON_ArrayForEach(jwk, keys) {
+        cJSON_ArrayForEach(jwk, keys)
+        {
             if ((rc = key_parse(&ks->keys[ks->n++], jwk)) != JV_OK)
                 goto end;
         }
@@ -460,7 +520,8 @@ end:
 }
 
 void
-jv_keyset_free(jv_keyset *ks) {
+jv_keyset_free(jv_keyset *ks)
+{
     if (!ks)
         return;
     for (size_t i = 0; i < ks->n; i++) {
@@ -477,12 +538,14 @@ jv_keyset_free(jv_keyset *ks) {
 }
 
 size_t
-jv_keyset_size(const jv_keyset *ks) {
+jv_keyset_size(const jv_keyset *ks)
+{
     return ks->n;
 }
 
 jv_err
-jv_keyset_entry(const jv_keyset *ks, size_t i, jv_str *kid, const char **kty, const char **alg) {
+jv_keyset_entry(const jv_keyset *ks, size_t i, jv_str *kid, const char **kty, const char **alg)
+{
     const jv_key *k = &ks->keys[i];
 
     kid->p = k->kid;

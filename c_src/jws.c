@@ -25,12 +25,14 @@ static const jv_alg_info algs[JV_ALG__COUNT] = {
 };
 
 const jv_alg_info *
-jv_alg_info_get(int alg) {
+jv_alg_info_get(int alg)
+{
     return alg >= 0 && alg < JV_ALG__COUNT ? &algs[alg] : NULL;
 }
 
 int
-jv_alg_from_name(const uint8_t *p, size_t len) {
+jv_alg_from_name(const uint8_t *p, size_t len)
+{
     for (int i = 0; i < JV_ALG__COUNT; i++)
         if (strlen(algs[i].name) == len && memcmp(algs[i].name, p, len) == 0)
             return i;
@@ -38,7 +40,8 @@ jv_alg_from_name(const uint8_t *p, size_t len) {
 }
 
 const char *
-jv_alg_name(int alg) {
+jv_alg_name(int alg)
+{
     return alg >= 0 && alg < JV_ALG__COUNT ? algs[alg].name : NULL;
 }
 
@@ -48,7 +51,8 @@ jv_alg_name(int alg) {
 #define HEADER_STACK_BYTES 1024
 
 static size_t
-der_int(uint8_t *o, const uint8_t *p, size_t len) {
+der_int(uint8_t *o, const uint8_t *p, size_t len)
+{
     size_t pad;
 
     while (len > 1 && *p == 0)
@@ -62,7 +66,8 @@ der_int(uint8_t *o, const uint8_t *p, size_t len) {
 }
 
 size_t
-jv_ecdsa_raw_to_der(const uint8_t *sig, size_t coord, uint8_t *out) {
+jv_ecdsa_raw_to_der(const uint8_t *sig, size_t coord, uint8_t *out)
+{
     uint8_t body[JV_ECDSA_DER_MAX];
     size_t blen = der_int(body, sig, coord), hdr;
 
@@ -82,7 +87,8 @@ jv_ecdsa_raw_to_der(const uint8_t *sig, size_t coord, uint8_t *out) {
 
 /* FIPS 186-4 §6.4: r and s must lie in [1, n-1]. */
 static int
-in_range(const uint8_t *v, const uint8_t *order, size_t len) {
+in_range(const uint8_t *v, const uint8_t *order, size_t len)
+{
     size_t i;
     int nonzero = 0;
 
@@ -93,7 +99,8 @@ in_range(const uint8_t *v, const uint8_t *order, size_t len) {
 
 static jv_err
 sig_verify(const jv_keyset *ks, const jv_key *k, const jv_alg_info *ai, const uint8_t *tbs,
-           size_t tbs_len, const uint8_t *sig, size_t sig_len) {
+           size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
     jv_err rc = JV_ERR_INTERNAL;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
@@ -123,7 +130,8 @@ end:
 /* RFC 8725 §3.1: the token's alg must be allowed and fit the key: its kty and
  * curve, and its own alg when it names one. */
 static jv_err
-key_fits(const jv_key *k, int alg, const jv_alg_info *ai) {
+key_fits(const jv_key *k, int alg, const jv_alg_info *ai)
+{
     if (k->status != JV_OK)
         return k->status;
     if (k->alg != JV_KEY_ALG_ANY && k->alg != alg)
@@ -135,7 +143,8 @@ key_fits(const jv_key *k, int alg, const jv_alg_info *ai) {
 
 static jv_err
 key_try(const jv_keyset *ks, const jv_key *k, const jv_alg_info *ai, const uint8_t *tbs,
-        size_t tbs_len, const uint8_t *sig, size_t sig_len) {
+        size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
     if (sig_len != k->sig_len)
         return JV_ERR_SIG_LENGTH;
     if (ai->kty == JV_KTY_EC) {
@@ -150,7 +159,8 @@ key_try(const jv_keyset *ks, const jv_key *k, const jv_alg_info *ai, const uint8
  * those don't compete. Two signing candidates do: which one the issuer meant
  * is a guess, so none is chosen (NULL). */
 static const jv_key *
-kid_pick(jv_key **keys, size_t n) {
+kid_pick(jv_key **keys, size_t n)
+{
     const jv_key *pick = NULL;
     size_t candidates = 0;
 
@@ -167,7 +177,8 @@ kid_pick(jv_key **keys, size_t n) {
 
 static jv_err
 select_and_verify(const jv_keyset *ks, int alg, const cJSON *kid, const uint8_t *tbs,
-                  size_t tbs_len, const uint8_t *sig, size_t sig_len) {
+                  size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
     const jv_alg_info *ai = &algs[alg];
     jv_err rc, fallback = JV_ERR_NO_MATCHING_KEY;
     int tries = 0;
@@ -207,14 +218,16 @@ select_and_verify(const jv_keyset *ks, int alg, const cJSON *kid, const uint8_t 
 /* RFC 7515 §4.1.9: typ is a media type, compared case-insensitively, and
  * "application/" may be left out. */
 static const char *
-media_type(const char *s, size_t *len) {
+media_type(const char *s, size_t *len)
+{
     if (*len > 12 && strncasecmp(s, "application/", 12) == 0)
         s += 12, *len -= 12;
     return s;
 }
 
 static int
-typ_matches(const char *got, const jv_str *want) {
+typ_matches(const char *got, const jv_str *want)
+{
     size_t glen = strlen(got), wlen = want->len;
     const char *g = media_type(got, &glen), *w = media_type((const char *)want->p, &wlen);
 
@@ -222,7 +235,8 @@ typ_matches(const char *got, const jv_str *want) {
 }
 
 static jv_err
-header_check(const cJSON *h, const jv_opts *o, int *alg_out, const cJSON **kid) {
+header_check(const cJSON *h, const jv_opts *o, int *alg_out, const cJSON **kid)
+{
     static const char *embedded[] = {"jwk", "jku", "x5u", "x5c"};
     const cJSON *alg, *typ;
     uint32_t allowed = o->algs ? o->algs : JV_ALG_BIT(JV_ALG_RS256);
@@ -259,7 +273,8 @@ header_check(const cJSON *h, const jv_opts *o, int *alg_out, const cJSON **kid) 
 }
 
 static jv_err
-header_parse(const uint8_t *seg, size_t len, cJSON **out) {
+header_parse(const uint8_t *seg, size_t len, cJSON **out)
+{
     uint8_t stack[HEADER_STACK_BYTES], *buf = stack;
     size_t dlen = jv_b64url_decoded_len(len), n;
     jv_err rc;
@@ -276,7 +291,8 @@ header_parse(const uint8_t *seg, size_t len, cJSON **out) {
 
 jv_err
 jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
-              jv_result *out) {
+              jv_result *out)
+{
     size_t max = opts->max_token_bytes ? opts->max_token_bytes : JV_MAX_TOKEN_BYTES_DEFAULT;
     const uint8_t *d1, *d2, *payload, *sig;
     size_t hlen, plen, slen, sig_len;
@@ -319,7 +335,8 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
 
 jv_err
 jv_jwt_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
-              jv_result *out) {
+              jv_result *out)
+{
     jv_err rc = jv_jws_verify(ks, tok, len, opts, out);
 
     if (rc != JV_OK)
@@ -333,7 +350,8 @@ jv_jwt_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
 }
 
 void
-jv_result_clear(jv_result *out) {
+jv_result_clear(jv_result *out)
+{
     cJSON_Delete(out->header);
     cJSON_Delete(out->claims);
     free(out->payload);

@@ -26,13 +26,15 @@ typedef struct {
 } keyset_res;
 
 static void
-keyset_dtor(ErlNifEnv *env, void *obj) {
+keyset_dtor(ErlNifEnv *env, void *obj)
+{
     (void)env;
     jv_keyset_free(((keyset_res *)obj)->ks);
 }
 
 static int
-open_resources(ErlNifEnv *env) {
+open_resources(ErlNifEnv *env)
+{
     keyset_type = enif_open_resource_type(env, NULL, "jwks_verify_keyset", keyset_dtor,
                                           ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER, NULL);
     if (!keyset_type)
@@ -56,19 +58,22 @@ open_resources(ErlNifEnv *env) {
 }
 
 static int
-load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info) {
+load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
+{
     (void)priv, (void)info;
     return open_resources(env);
 }
 
 static int
-upgrade(ErlNifEnv *env, void **priv, void **old_priv, ERL_NIF_TERM info) {
+upgrade(ErlNifEnv *env, void **priv, void **old_priv, ERL_NIF_TERM info)
+{
     (void)priv, (void)old_priv, (void)info;
     return open_resources(env);
 }
 
 static ERL_NIF_TERM
-make_binary(ErlNifEnv *env, const void *p, size_t len) {
+make_binary(ErlNifEnv *env, const void *p, size_t len)
+{
     ERL_NIF_TERM t;
     unsigned char *dst = enif_make_new_binary(env, len, &t);
 
@@ -78,7 +83,8 @@ make_binary(ErlNifEnv *env, const void *p, size_t len) {
 }
 
 static ERL_NIF_TERM
-error_term(ErlNifEnv *env, jv_err e, const char *detail, size_t detail_len) {
+error_term(ErlNifEnv *env, jv_err e, const char *detail, size_t detail_len)
+{
     ERL_NIF_TERM reason = am_reason[(unsigned)e < JV_ERR__COUNT ? e : JV_ERR_INTERNAL];
 
     if (e == JV_ERR_BAD_CLAIM || e == JV_ERR_MISSING_CLAIM)
@@ -89,14 +95,18 @@ error_term(ErlNifEnv *env, jv_err e, const char *detail, size_t detail_len) {
 /* Integers beyond int64 are made exactly, through the external term format
  * (SMALL_BIG_EXT), since erl_nif has no bignum constructor. */
 static int
-make_bignum(ErlNifEnv *env, const char *text, ERL_NIF_TERM *out) {
+make_bignum(ErlNifEnv *env, const char *text, ERL_NIF_TERM *out)
+{
     unsigned char buf[4 + 32] = {131, 110, 0, 0};
     unsigned char *mag = buf + 4;
     size_t n = 0;
     int neg = *text == '-';
 
     for (const char *s = text + neg; *s; s++) {
-        unsigned carry = (unsigned)(*s - '0');
+        unsigned carry;
+        if (*s < '0' || *s > '9')
+            return 0;
+        carry = (unsigned)(*s - '0');
         for (size_t i = 0; i < n; i++) {
             unsigned v = mag[i] * 10u + carry;
             mag[i] = (unsigned char)v;
@@ -114,7 +124,8 @@ make_bignum(ErlNifEnv *env, const char *text, ERL_NIF_TERM *out) {
 }
 
 static int
-number_term(ErlNifEnv *env, const cJSON *n, ERL_NIF_TERM *out) {
+number_term(ErlNifEnv *env, const cJSON *n, ERL_NIF_TERM *out)
+{
     int64_t v;
 
     switch (jv_json_int64(n, &v)) {
@@ -133,7 +144,8 @@ number_term(ErlNifEnv *env, const cJSON *n, ERL_NIF_TERM *out) {
 
 /* Depth is bounded by the JSON layer (JV_MAX_JSON_DEPTH). */
 static int
-json_term(ErlNifEnv *env, const cJSON *n, ERL_NIF_TERM *out) {
+json_term(ErlNifEnv *env, const cJSON *n, ERL_NIF_TERM *out)
+{
     ERL_NIF_TERM stack_keys[16], stack_vals[16], *keys = stack_keys, *vals = stack_vals;
     size_t count = 0, i = 0;
     const cJSON *c;
@@ -177,7 +189,8 @@ end:
 }
 
 static ERL_NIF_TERM
-nif_key_set(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
+nif_key_set(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
     ErlNifBinary json;
     jv_keyset *ks;
     keyset_res *res;
@@ -201,7 +214,8 @@ nif_key_set(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
 }
 
 static ERL_NIF_TERM
-nif_key_set_info(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
+nif_key_set_info(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
     keyset_res *res;
     ERL_NIF_TERM list;
     size_t n;
@@ -227,7 +241,8 @@ nif_key_set_info(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
 }
 
 static int
-get_str(ErlNifEnv *env, ERL_NIF_TERM t, jv_str *out) {
+get_str(ErlNifEnv *env, ERL_NIF_TERM t, jv_str *out)
+{
     ErlNifBinary b;
 
     if (!enif_inspect_binary(env, t, &b))
@@ -238,7 +253,8 @@ get_str(ErlNifEnv *env, ERL_NIF_TERM t, jv_str *out) {
 }
 
 static int
-get_str_list(ErlNifEnv *env, ERL_NIF_TERM list, jv_str *out, size_t *n) {
+get_str_list(ErlNifEnv *env, ERL_NIF_TERM list, jv_str *out, size_t *n)
+{
     ERL_NIF_TERM head;
 
     *n = 0;
@@ -258,7 +274,8 @@ typedef struct {
  * Leeway, Now, Required, Typ, MaxTokenBytes}; the Erlang side validated it,
  * this only refuses what would be unsafe to read. */
 static int
-get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b) {
+get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
+{
     const ERL_NIF_TERM *f;
     int arity;
     unsigned algs;
@@ -295,7 +312,8 @@ get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b) {
 }
 
 static ERL_NIF_TERM
-nif_verify(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
+nif_verify(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
     ErlNifBinary tok;
     keyset_res *res;
     opts_buf ob;
@@ -333,7 +351,8 @@ nif_verify(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
 }
 
 static ERL_NIF_TERM
-nif_reasons(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]) {
+nif_reasons(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
     (void)argc, (void)argv;
     return enif_make_list_from_array(env, am_reason + 1, JV_ERR__COUNT - 1);
 }

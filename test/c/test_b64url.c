@@ -17,7 +17,8 @@ static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 static uint32_t rng_state = 0x12345678u;
 
 static uint32_t
-rng(void) {
+rng(void)
+{
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 17;
     rng_state ^= rng_state << 5;
@@ -27,7 +28,8 @@ rng(void) {
 /* Decodes the first len bytes of s into a buffer of exactly
  * jv_b64url_decoded_len(len) bytes, so valgrind sees any overrun. */
 static jv_err
-decode(const char *s, size_t len, uint8_t **out, size_t *out_len) {
+decode(const char *s, size_t len, uint8_t **out, size_t *out_len)
+{
     size_t cap = jv_b64url_decoded_len(len);
     jv_err rc;
 
@@ -38,7 +40,8 @@ decode(const char *s, size_t len, uint8_t **out, size_t *out_len) {
 }
 
 static jv_err
-decode_str(const char *s) {
+decode_str(const char *s)
+{
     uint8_t *out;
     size_t n;
     jv_err rc = decode(s, strlen(s), &out, &n);
@@ -49,7 +52,8 @@ decode_str(const char *s) {
 
 /* Decodes s, expecting the bytes want. */
 static void
-check_decodes_to(const char *s, const char *want, size_t want_len) {
+check_decodes_to(const char *s, const char *want, size_t want_len)
+{
     uint8_t *out;
     size_t n;
 
@@ -61,7 +65,8 @@ check_decodes_to(const char *s, const char *want, size_t want_len) {
 }
 
 static void
-test_decoded_len(void) {
+test_decoded_len(void)
+{
     static const size_t want[] = {0, 0, 1, 2, 3, 3, 4, 5, 6};
 
     tu_case("decoded_len");
@@ -74,7 +79,8 @@ test_decoded_len(void) {
 }
 
 static void
-test_known_values(void) {
+test_known_values(void)
+{
     /* RFC 4648 §10 vectors, padding removed. */
     check_decodes_to("", "", 0);
     check_decodes_to("Zg", "f", 1);
@@ -93,7 +99,8 @@ test_known_values(void) {
 }
 
 static void
-test_rejects(void) {
+test_rejects(void)
+{
     static const char *bad[] = {/* padding, in every position it could appear */
                                 "Zg==", "Zg=", "Zm8=", "Zm9v====", "=", "==", "Z=g", "=Zg",
                                 /* standard-alphabet characters */
@@ -128,7 +135,8 @@ test_rejects(void) {
 /* Every byte value in every position of a group: valid exactly when it is one
  * of the 64 characters. */
 static void
-test_every_byte_every_position(void) {
+test_every_byte_every_position(void)
+{
     for (int c = 0; c < 256; c++) {
         int valid = c != 0 && strchr(alphabet, c) != NULL;
         for (size_t pos = 0; pos < 4; pos++) {
@@ -146,7 +154,8 @@ test_every_byte_every_position(void) {
 /* The last character of a 2- or 3-character tail carries 4 or 2 unused bits;
  * only the characters with those bits zero are canonical. */
 static void
-test_trailing_bits(void) {
+test_trailing_bits(void)
+{
     for (size_t i = 0; i < 64; i++) {
         char two[3] = {'Q', alphabet[i], 0}, three[4] = {'Q', 'U', alphabet[i], 0};
         tu_case("tail \"%s\"", two);
@@ -167,7 +176,8 @@ test_trailing_bits(void) {
 /* Random byte strings of every length up to 300 (every length mod 3 and so
  * every encoded length mod 4 but 1), plus the 256 byte values. */
 static void
-test_round_trip(void) {
+test_round_trip(void)
+{
     uint8_t all[256];
 
     for (size_t len = 0; len <= 300; len++) {
@@ -210,7 +220,8 @@ test_round_trip(void) {
 /* Every prefix of a valid encoding: valid exactly when its length is not 1
  * mod 4 and its last character has zero unused bits. */
 static void
-test_every_prefix(void) {
+test_every_prefix(void)
+{
     uint8_t in[64];
     char *enc;
 
@@ -235,7 +246,8 @@ test_every_prefix(void) {
 
 /* A bad character anywhere in a long input is found. */
 static void
-test_bad_char_anywhere(void) {
+test_bad_char_anywhere(void)
+{
     uint8_t in[90];
     char *enc;
     size_t len;
@@ -258,7 +270,8 @@ test_bad_char_anywhere(void) {
 }
 
 static void
-test_large(void) {
+test_large(void)
+{
     size_t len = 1 << 20;
     uint8_t *in = tu_malloc(len), *out;
     char *enc;
@@ -276,7 +289,8 @@ test_large(void) {
 }
 
 int
-main(void) {
+main(void)
+{
     test_decoded_len();
     test_known_values();
     test_rejects();

@@ -14,7 +14,8 @@
 #include "test_util.h"
 
 static jv_err
-parse_n(const char *p, size_t len) {
+parse_n(const char *p, size_t len)
+{
     cJSON *root = (cJSON *)1;
     jv_err rc = jv_json_parse((const uint8_t *)p, len, &root);
 
@@ -25,13 +26,15 @@ parse_n(const char *p, size_t len) {
 }
 
 static jv_err
-parse(const char *p) {
+parse(const char *p)
+{
     return parse_n(p, strlen(p));
 }
 
 /* Parses and returns the tree, checking it parses. */
 static cJSON *
-tree(const char *p) {
+tree(const char *p)
+{
     cJSON *root = NULL;
 
     CHECK_ERR(jv_json_parse((const uint8_t *)p, strlen(p), &root), JV_OK);
@@ -39,7 +42,8 @@ tree(const char *p) {
 }
 
 static int
-utf8(const char *p, size_t len) {
+utf8(const char *p, size_t len)
+{
     /* A copy of exactly len bytes, so a read past the end shows in valgrind. */
     uint8_t *copy = tu_malloc(len);
     int ok;
@@ -51,7 +55,8 @@ utf8(const char *p, size_t len) {
 }
 
 static void
-test_utf8(void) {
+test_utf8(void)
+{
     static const struct {
         const char *s;
         size_t len;
@@ -109,7 +114,8 @@ test_utf8(void) {
 }
 
 static void
-test_accepts(void) {
+test_accepts(void)
+{
     static const char *ok[] = {"{}", "[]", "{\"a\":1}", "\"s\"", "0", "-1", "1.5", "1e3", "1E+2",
                                "-0.5e-3", "true", "false", "null", " {} ", "\t\r\n{}\n",
                                "{\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\\n\"}",
@@ -129,7 +135,8 @@ test_accepts(void) {
 }
 
 static void
-test_rejects(void) {
+test_rejects(void)
+{
     static const char *bad[] = {
         "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "{a:1}", "[1 2]", "{} {}", "{}x", "{}]",
         "[]]", "1 2", "\"open", "[\"\\x\"]", "/* c */ {}", "{\"a\" 1}", "nul", "True",
@@ -157,7 +164,8 @@ test_rejects(void) {
  * would also end cJSON's copy of the string: "a\0b" read as "a"). §2:
  * between tokens only space, tab, line feed and carriage return. */
 static void
-test_raw_control_chars(void) {
+test_raw_control_chars(void)
+{
     static const char *where[] = {"in a string", "in a name", "between tokens", "before the value",
                                   "after the value"};
 
@@ -180,7 +188,8 @@ test_raw_control_chars(void) {
 }
 
 static char *
-nested(size_t depth, const char *open, const char *inner, const char *close) {
+nested(size_t depth, const char *open, const char *inner, const char *close)
+{
     size_t ol = strlen(open), il = strlen(inner), cl = strlen(close);
     char *s = tu_malloc(depth * (ol + cl) + il + 1), *p = s;
 
@@ -195,7 +204,8 @@ nested(size_t depth, const char *open, const char *inner, const char *close) {
 }
 
 static void
-test_depth(void) {
+test_depth(void)
+{
     static const struct {
         const char *open, *inner, *close;
     } shapes[] = {{"[", "", "]"}, {"{\"a\":", "1", "}"}, {"[{\"a\":", "1", "}]"}};
@@ -241,7 +251,8 @@ test_depth(void) {
 /* Objects big enough for the sorted duplicate check, with the duplicate at
  * the start, the middle and the end. */
 static void
-test_duplicates_in_big_objects(void) {
+test_duplicates_in_big_objects(void)
+{
     static const size_t sizes[] = {15, 16, 17, 18, 100, 5000};
 
     for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
@@ -271,7 +282,8 @@ test_duplicates_in_big_objects(void) {
 }
 
 static void
-test_number_length(void) {
+test_number_length(void)
+{
     char doc[128];
 
     for (size_t len = JV_MAX_NUMBER_CHARS - 1; len <= JV_MAX_NUMBER_CHARS + 1; len++) {
@@ -289,7 +301,8 @@ test_number_length(void) {
 /* Number nodes carry their own source text, in document order, whatever the
  * strings and names around them contain. */
 static void
-test_number_text(void) {
+test_number_text(void)
+{
     static const char *doc = "{\"a1\":\"2 3 -4\",\"b\":[1,-2,3.5,1e400,9223372036854775808,0],"
                              "\"c\":{\"d\\\"5\":-0,\"e\":[[12345678901234567890]]},\"f\":1E+2,"
                              "\"g\":\"\\\\\",\"h\":7}";
@@ -308,7 +321,8 @@ test_number_text(void) {
     CHECK(b && c);
     if (!b || !c)
         goto end;
-    cJSON_ArrayForEach(n, b) {
+    cJSON_ArrayForEach(n, b)
+    {
         CHECK_STR(jv_json_number_text(n), want[i++]);
     }
     CHECK_STR(jv_json_number_text(jv_json_get(c, "d\"5")), want[i++]);
@@ -321,7 +335,8 @@ end:
 }
 
 static void
-test_int64(void) {
+test_int64(void)
+{
     static const struct {
         const char *text;
         jv_num_kind kind;
@@ -373,7 +388,8 @@ test_int64(void) {
 }
 
 static void
-test_get(void) {
+test_get(void)
+{
     cJSON *root = tree("{\"alg\":\"RS256\",\"Alg\":\"x\",\"\":1,\"kid\":\"k\"}");
 
     tu_case("jv_json_get");
@@ -392,7 +408,8 @@ test_get(void) {
 
 /* Strings come back decoded, and escapes that spell a name collide with it. */
 static void
-test_strings(void) {
+test_strings(void)
+{
     cJSON *root = tree("{\"s\":\"\\u00e9\\ud83d\\ude00\\/\\\"\\\\\\b\\f\\n\\r\\t\"}");
 
     tu_case("string escapes");
@@ -403,7 +420,8 @@ test_strings(void) {
 }
 
 int
-main(void) {
+main(void)
+{
     test_utf8();
     test_accepts();
     test_rejects();

@@ -20,7 +20,8 @@
 static EVP_PKEY *rsa2048, *rsa1024, *ec256, *ec384, *ec521, *ed;
 
 static jv_err
-parse_n(const char *json, size_t len, jv_keyset **ks) {
+parse_n(const char *json, size_t len, jv_keyset **ks)
+{
     *ks = (jv_keyset *)1;
     jv_err rc = jv_keyset_parse((const uint8_t *)json, len, ks);
 
@@ -30,7 +31,8 @@ parse_n(const char *json, size_t len, jv_keyset **ks) {
 }
 
 static jv_err
-parse_doc(const char *json) {
+parse_doc(const char *json)
+{
     jv_keyset *ks;
     jv_err rc = parse_n(json, strlen(json), &ks);
 
@@ -40,7 +42,8 @@ parse_doc(const char *json) {
 
 /* The status of the only key of a one-key set made from jwk. */
 static jv_err
-key_status(const char *jwk) {
+key_status(const char *jwk)
+{
     char *doc = tu_jwks(jwk, NULL);
     jv_keyset *ks = NULL;
     jv_err rc = parse_n(doc, strlen(doc), &ks), st = JV_ERR__COUNT;
@@ -74,7 +77,8 @@ key_status(const char *jwk) {
     } while (0)
 
 static void
-test_every_kty(void) {
+test_every_kty(void)
+{
     char *k[6], *doc;
     jv_keyset *ks;
     static const struct {
@@ -153,7 +157,8 @@ test_every_kty(void) {
 
 /* An RSA JWK with the modulus of k and the exponent text e. */
 static char *
-rsa_with_e(EVP_PKEY *k, const char *e) {
+rsa_with_e(EVP_PKEY *k, const char *e)
+{
     char *n = tu_bn_b64(k, OSSL_PKEY_PARAM_RSA_N, 0);
     char *jwk = tu_fmt("{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"}", n, e);
 
@@ -162,7 +167,8 @@ rsa_with_e(EVP_PKEY *k, const char *e) {
 }
 
 static char *
-rsa_with_bn(const BIGNUM *n) {
+rsa_with_bn(const BIGNUM *n)
+{
     size_t len = (size_t)BN_num_bytes(n);
     uint8_t *buf = tu_malloc(len);
     char *b64, *jwk;
@@ -179,7 +185,8 @@ rsa_with_bn(const BIGNUM *n) {
  * 167: 1 = 65537^0 is in the subgroup 65537 generates, so it carries the
  * fingerprint of CVE-2017-15361 keys. */
 static char *
-roca_jwk(void) {
+roca_jwk(void)
+{
     static const unsigned primes[] = {
         3,  5,  7,  11, 13, 17,  19,  23,  29,  31,  37,  41,  43,  47,  53,  59,  61,  67,  71,
         73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167};
@@ -208,7 +215,8 @@ roca_jwk(void) {
 }
 
 static void
-test_rsa(void) {
+test_rsa(void)
+{
     BIGNUM *n = NULL;
 
     tu_case("RSA-2048");
@@ -270,7 +278,8 @@ test_rsa(void) {
 
 /* An EC JWK from raw coordinates. */
 static char *
-ec_jwk(const char *crv, const uint8_t *x, size_t xlen, const uint8_t *y, size_t ylen) {
+ec_jwk(const char *crv, const uint8_t *x, size_t xlen, const uint8_t *y, size_t ylen)
+{
     char *xb = tu_b64url(x, xlen), *yb = tu_b64url(y, ylen);
     char *jwk = tu_fmt("{\"kty\":\"EC\",\"crv\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"}", crv, xb, yb);
 
@@ -280,7 +289,8 @@ ec_jwk(const char *crv, const uint8_t *x, size_t xlen, const uint8_t *y, size_t 
 }
 
 static void
-ec_coords(EVP_PKEY *k, uint8_t *x, uint8_t *y, size_t *coord) {
+ec_coords(EVP_PKEY *k, uint8_t *x, uint8_t *y, size_t *coord)
+{
     BIGNUM *bx = NULL, *by = NULL;
 
     tu_ec_crv(k, coord);
@@ -293,7 +303,8 @@ ec_coords(EVP_PKEY *k, uint8_t *x, uint8_t *y, size_t *coord) {
 }
 
 static void
-test_ec(void) {
+test_ec(void)
+{
     EVP_PKEY *keys[] = {ec256, ec384, ec521};
 
     for (size_t i = 0; i < 3; i++) {
@@ -335,7 +346,8 @@ test_ec(void) {
 }
 
 static void
-test_ec_members(void) {
+test_ec_members(void)
+{
     char *x = tu_bn_b64(ec256, OSSL_PKEY_PARAM_EC_PUB_X, 32);
     char *y = tu_bn_b64(ec256, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
 
@@ -364,7 +376,8 @@ test_ec_members(void) {
 }
 
 static void
-test_okp(void) {
+test_okp(void)
+{
     uint8_t pub[33];
     size_t len;
     char *x;
@@ -392,7 +405,8 @@ test_okp(void) {
 }
 
 static void
-test_kty(void) {
+test_kty(void)
+{
     tu_case("unknown kty is skipped");
     CHECK_KEY(tu_fmt("{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}"), JV_ERR_UNSUPPORTED_KEY);
     CHECK_KEY(tu_fmt("{\"kty\":\"FOO\"}"), JV_ERR_UNSUPPORTED_KEY);
@@ -441,7 +455,8 @@ test_kty(void) {
 
 /* RFC 7517 §4.2 and §4.3: only signature keys may verify. */
 static void
-test_use(void) {
+test_use(void)
+{
     static const struct {
         const char *extra;
         jv_err want;
@@ -474,7 +489,8 @@ test_use(void) {
 }
 
 static void
-test_document(void) {
+test_document(void)
+{
     static const struct {
         const char *doc;
         jv_err want;
@@ -540,7 +556,8 @@ test_document(void) {
 
 /* n copies of jwk_fmt, each with kid "k<i>" (jwk_fmt has one %zu). */
 static char *
-many_keys(size_t n, const char *jwk_fmt) {
+many_keys(size_t n, const char *jwk_fmt)
+{
     size_t cap = 32 + n * (strlen(jwk_fmt) + 24);
     char *doc = tu_malloc(cap), *p = doc;
 
@@ -555,7 +572,8 @@ many_keys(size_t n, const char *jwk_fmt) {
 }
 
 static void
-test_many_keys(void) {
+test_many_keys(void)
+{
     char *jwk = tu_jwk(ed, "\"kid\":\"k%zu\""), *doc;
     jv_keyset *ks;
 
@@ -591,7 +609,8 @@ test_many_keys(void) {
 }
 
 static void
-test_find(void) {
+test_find(void)
+{
     char *a = tu_jwk(ed, "\"kid\":\"a\""), *a2 = tu_jwk(ec256, "\"kid\":\"a\"");
     char *ab = tu_jwk(ed, "\"kid\":\"ab\""), *b = tu_jwk(ed, "\"kid\":\"b\"");
     char *empty = tu_jwk(ed, "\"kid\":\"\""), *none = tu_jwk(ed, NULL);
@@ -625,7 +644,8 @@ test_find(void) {
 }
 
 int
-main(void) {
+main(void)
+{
     rsa2048 = tu_rsa_key(2048);
     rsa1024 = tu_rsa_key(1024);
     ec256 = tu_ec_key("P-256");

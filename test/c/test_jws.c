@@ -31,7 +31,8 @@ static const char *const payload_json = "{\"sub\":\"1234567890\",\"iat\":1700000
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static EVP_PKEY *
-key_for(int alg) {
+key_for(int alg)
+{
     switch (alg) {
     case JV_ALG_ES256:
         return ec256;
@@ -47,7 +48,8 @@ key_for(int alg) {
 }
 
 static const char *
-kid_for(int alg) {
+kid_for(int alg)
+{
     static const char *kids[JV_ALG__COUNT] = {"rsa-a", "rsa-a", "rsa-a", "rsa-a", "rsa-a",
                                               "rsa-a", "ec256", "ec384", "ec521", "ed"};
     return kids[alg];
@@ -55,7 +57,8 @@ kid_for(int alg) {
 
 /* {"alg":name[,"kid":kid][,extra]} */
 static char *
-header_json(const char *alg_name, const char *kid, const char *extra) {
+header_json(const char *alg_name, const char *kid, const char *extra)
+{
     char *kid_part = kid ? tu_fmt(",\"kid\":\"%s\"", kid) : tu_fmt("%s", "");
     char *h =
         tu_fmt("{\"alg\":\"%s\"%s%s%s}", alg_name, kid_part, extra ? "," : "", extra ? extra : "");
@@ -68,7 +71,8 @@ header_json(const char *alg_name, const char *kid, const char *extra) {
  * jv_alg_name(alg)). */
 static char *
 token_as(EVP_PKEY *k, int alg, const char *alg_name, const char *kid, const char *extra,
-         const char *payload) {
+         const char *payload)
+{
     char *h = header_json(alg_name, kid, extra);
     char *t = tu_token(k, alg, h, payload);
 
@@ -77,25 +81,29 @@ token_as(EVP_PKEY *k, int alg, const char *alg_name, const char *kid, const char
 }
 
 static char *
-token(EVP_PKEY *k, int alg, const char *kid, const char *extra, const char *payload) {
+token(EVP_PKEY *k, int alg, const char *kid, const char *extra, const char *payload)
+{
     return token_as(k, alg, jv_alg_name(alg), kid, extra, payload);
 }
 
 /* The usual good token for alg: its key, its kid, the default payload. */
 static char *
-good_token(int alg) {
+good_token(int alg)
+{
     return token(key_for(alg), alg, kid_for(alg), NULL, payload_json);
 }
 
 static jv_err
-verify(const jv_keyset *ks, const char *tok, uint32_t algs) {
+verify(const jv_keyset *ks, const char *tok, uint32_t algs)
+{
     jv_opts o = tu_opts(algs, 1700000000);
 
     return tu_verify(ks, tok, &o);
 }
 
 static jv_err
-verify_n(const jv_keyset *ks, const char *tok, size_t len, uint32_t algs) {
+verify_n(const jv_keyset *ks, const char *tok, size_t len, uint32_t algs)
+{
     jv_opts o = tu_opts(algs, 1700000000);
     jv_result r;
     jv_err rc;
@@ -123,7 +131,8 @@ verify_n(const jv_keyset *ks, const char *tok, size_t len, uint32_t algs) {
 
 /* A key set from a NULL-terminated list of JWK texts, which it frees. */
 static jv_keyset *
-keyset_of(char *first, ...) {
+keyset_of(char *first, ...)
+{
     va_list ap;
     char *parts[16], *doc;
     size_t n = 0;
@@ -144,7 +153,8 @@ keyset_of(char *first, ...) {
 /* An RSA JWK whose modulus is k's with a few middle bytes changed: a
  * well-formed 2048-bit public key that verifies nothing k signed. */
 static char *
-decoy_jwk(EVP_PKEY *k, int i, const char *extra) {
+decoy_jwk(EVP_PKEY *k, int i, const char *extra)
+{
     BIGNUM *n = NULL;
     uint8_t buf[512];
     size_t len;
@@ -165,7 +175,8 @@ decoy_jwk(EVP_PKEY *k, int i, const char *extra) {
 }
 
 static size_t
-count_dots(const char *s, size_t len) {
+count_dots(const char *s, size_t len)
+{
     size_t n = 0;
 
     for (size_t i = 0; i < len; i++)
@@ -174,7 +185,8 @@ count_dots(const char *s, size_t len) {
 }
 
 static void
-test_every_alg(void) {
+test_every_alg(void)
+{
     for (int alg = 0; alg < JV_ALG__COUNT; alg++) {
         const char *name = jv_alg_name(alg);
         char *tok = good_token(alg);
@@ -227,7 +239,8 @@ test_every_alg(void) {
 
 /* Header, payload or signature changed after signing. */
 static void
-test_tampered(void) {
+test_tampered(void)
+{
     for (int alg = 0; alg < JV_ALG__COUNT; alg++) {
         const char *name = jv_alg_name(alg);
         EVP_PKEY *k = key_for(alg);
@@ -328,7 +341,8 @@ test_tampered(void) {
 
 /* Every single-character change of a good token is refused. */
 static void
-test_every_char_changed(void) {
+test_every_char_changed(void)
+{
     for (int alg = 0; alg < JV_ALG__COUNT; alg++) {
         char *tok = good_token(alg);
         size_t len = strlen(tok), accepted = 0;
@@ -354,7 +368,8 @@ test_every_char_changed(void) {
  * shape gives: fewer than two dots is malformed; a cut signature has the
  * wrong length or, at 1 mod 4 characters, is not base64url. */
 static void
-test_every_truncation(void) {
+test_every_truncation(void)
+{
     for (int alg = 0; alg < JV_ALG__COUNT; alg++) {
         char *tok = good_token(alg);
         size_t len = strlen(tok), wrong = 0;
@@ -398,7 +413,8 @@ test_every_truncation(void) {
 }
 
 static void
-test_wrong_key(void) {
+test_wrong_key(void)
+{
     jv_keyset *ks;
 
     tu_case("signed by another key, kid of ours");
@@ -425,7 +441,8 @@ test_wrong_key(void) {
 }
 
 static void
-test_kid(void) {
+test_kid(void)
+{
     jv_keyset *ks;
 
     tu_case("kid picks the key");
@@ -512,7 +529,8 @@ test_kid(void) {
 /* Without a kid, only the keys that fit the alg are tried, at most
  * JV_MAX_KEY_TRIES of them. */
 static void
-test_no_kid(void) {
+test_no_kid(void)
+{
     jv_keyset *ks = keyset_of(tu_jwk(ec256, NULL), tu_jwk(ed, NULL), tu_jwk(rsa_a, NULL),
                               tu_jwk(rsa_b, NULL), tu_jwk(ec521, NULL), NULL);
 
@@ -580,7 +598,8 @@ test_no_kid(void) {
 
 /* RFC 8725 §3.1 / §2.1: "none" is refused however it is spelled. */
 static void
-test_alg_none(void) {
+test_alg_none(void)
+{
     static const char *spellings[] = {"none", "None", "NONE", "nOnE", "NoNe", "nonE", "NONe"};
     static const char *near[] = {"none ", " none", "non", "nonee", "n0ne", "none\\n"};
 
@@ -613,7 +632,8 @@ test_alg_none(void) {
 /* An HS256 token whose HMAC secret is the RSA public key, the classic key
  * confusion (RFC 8725 §2.1): the algorithm must be refused outright. */
 static void
-test_hmac(void) {
+test_hmac(void)
+{
     static const struct {
         const char *name;
         const char *md;
@@ -676,7 +696,8 @@ test_hmac(void) {
 
 /* RFC 8725 §3.10 spirit: keys come from the JWKS, never from the token. */
 static void
-test_embedded_keys(void) {
+test_embedded_keys(void)
+{
     char *attacker = tu_jwk(rsa_b, NULL);
     char *members[4];
 
@@ -701,7 +722,8 @@ test_embedded_keys(void) {
 
 /* RFC 7515 §4.1.11: we implement no extension, so every crit is unknown. */
 static void
-test_crit(void) {
+test_crit(void)
+{
     static const char *crits[] = {"\"crit\":[\"exp\"],\"exp\":1700000000",
                                   "\"crit\":[\"b64\"],\"b64\":false",
                                   "\"crit\":[\"http://example.com/ext\"],"
@@ -723,7 +745,8 @@ test_crit(void) {
 
 /* Adds delta (small, may be negative) to a big-endian number in place. */
 static void
-be_add(uint8_t *v, size_t len, int delta) {
+be_add(uint8_t *v, size_t len, int delta)
+{
     int carry = delta;
 
     for (size_t i = len; i-- > 0 && carry;) {
@@ -736,7 +759,8 @@ be_add(uint8_t *v, size_t len, int delta) {
 /* FIPS 186-4 §6.4: r and s lie in [1, n-1]; anything else is refused before
  * any curve arithmetic. */
 static void
-test_es_range(void) {
+test_es_range(void)
+{
     static const int es[] = {JV_ALG_ES256, JV_ALG_ES384, JV_ALG_ES512};
 
     for (size_t i = 0; i < 3; i++) {
@@ -807,7 +831,8 @@ test_es_range(void) {
 /* DER ECDSA-Sig-Value from raw r||s: what a JOSE library that forgets
  * RFC 7518 §3.4 sends. */
 static uint8_t *
-raw_to_der(const uint8_t *raw, size_t len, size_t *der_len) {
+raw_to_der(const uint8_t *raw, size_t len, size_t *der_len)
+{
     ECDSA_SIG *s = ECDSA_SIG_new();
     uint8_t *der = NULL;
     int n;
@@ -821,7 +846,8 @@ raw_to_der(const uint8_t *raw, size_t len, size_t *der_len) {
 }
 
 static void
-test_sig_length(void) {
+test_sig_length(void)
+{
     for (int alg = 0; alg < JV_ALG__COUNT; alg++) {
         EVP_PKEY *k = key_for(alg);
         char *h = header_json(jv_alg_name(alg), kid_for(alg), NULL);
@@ -861,7 +887,8 @@ test_sig_length(void) {
 /* Makes the last character of a base64url text non-canonical: the same bits
  * that count, one unused bit set. Needs a length of 2 or 3 mod 4. */
 static void
-make_noncanonical(char *b64) {
+make_noncanonical(char *b64)
+{
     size_t len = strlen(b64);
     size_t idx = (size_t)(strchr(b64chars, b64[len - 1]) - b64chars);
 
@@ -871,7 +898,8 @@ make_noncanonical(char *b64) {
 /* Base64url in the three segments, each signed as written, so that only the
  * encoding is at fault (RFC 7515 §2, §7.1). */
 static void
-test_segment_encoding(void) {
+test_segment_encoding(void)
+{
     /* 5 and 7 byte texts: 7 and 10 characters, with unused bits */
     const char *h = "{\"alg\":\"ES256\",\"kid\":\"ec256\"}"; /* 29 bytes: 2 mod 3 */
     const char *p = "{\"sub\":\"x\"}";                       /* 11 bytes: 2 mod 3 */
@@ -948,7 +976,8 @@ test_segment_encoding(void) {
 }
 
 static void
-test_structure(void) {
+test_structure(void)
+{
     static const char *bad[] = {
         "",    ".",       "..",        "...",        "a",
         "a.b", "a.b.c.d", "a.b.c.d.e", ".eyJ9.AAAA", "eyJhbGciOiJSUzI1NiJ9"};
@@ -997,7 +1026,8 @@ test_structure(void) {
 /* Header JSON goes through the strict layer: one object, UTF-8, no
  * duplicates, no NUL, bounded depth. */
 static void
-test_header_json(void) {
+test_header_json(void)
+{
     static const char *headers[] = {
         "[]",
         "\"RS256\"",
@@ -1090,7 +1120,8 @@ test_header_json(void) {
 
 /* The size cap comes first: nothing of an oversized token is parsed. */
 static void
-test_size(void) {
+test_size(void)
+{
     size_t big = 1024 * 1024;
     char *junk = tu_malloc(big + 1), *tok;
     jv_opts o;
@@ -1162,7 +1193,8 @@ test_size(void) {
 
 /* RFC 7518 §3.5: the PSS salt is as long as the hash. */
 static void
-test_pss_salt(void) {
+test_pss_salt(void)
+{
     static const struct {
         int alg, salt;
         jv_err want;
@@ -1195,7 +1227,8 @@ test_pss_salt(void) {
 
 /* A JWS payload is bytes: returned exactly, whatever they are. */
 static void
-test_result(void) {
+test_result(void)
+{
     static const uint8_t bytes[] = {'b', 'i', 'n', 0, 0xff, 0xfe, '\n', 0x80, '"'};
     static const char h[] = "{\"alg\":\"EdDSA\",\"kid\":\"ed\",\"n\":9007199254740993}";
     char *tok = tu_token_n(ed, JV_ALG_EDDSA, (const uint8_t *)h, strlen(h), bytes, sizeof(bytes));
@@ -1229,7 +1262,8 @@ test_result(void) {
 }
 
 static void
-test_names(void) {
+test_names(void)
+{
     static const struct {
         jv_err e;
         const char *name;
@@ -1308,7 +1342,8 @@ test_names(void) {
  * every length class: high bit set (a zero pad), leading zeros (shorter
  * integers), zero, and P-521's long form (over 127 bytes of content). */
 static void
-test_raw_to_der(void) {
+test_raw_to_der(void)
+{
     static const size_t coords[] = {32, 48, 66};
     uint32_t seed = 0x9e3779b9u;
 
@@ -1363,7 +1398,8 @@ test_raw_to_der(void) {
 }
 
 static void
-test_alg_table(void) {
+test_alg_table(void)
+{
     static const struct {
         int kty, crv, md, pss;
     } want[JV_ALG__COUNT] = {
@@ -1394,17 +1430,20 @@ test_alg_table(void) {
 /* ---- shared vectors (../shared/vectors), skipped when absent ---- */
 
 static const char *
-vectors_dir(void) {
+vectors_dir(void)
+{
     const char *d = getenv("JV_VECTORS");
     return d ? d : "../shared/vectors";
 }
 
 static uint32_t
-alg_mask(const cJSON *list) {
+alg_mask(const cJSON *list)
+{
     const cJSON *a;
     uint32_t m = 0;
 
-    cJSON_ArrayForEach(a, list) {
+    cJSON_ArrayForEach(a, list)
+    {
         int id = jv_alg_from_name((const uint8_t *)a->valuestring, strlen(a->valuestring));
         if (id >= 0)
             m |= JV_ALG_BIT(id);
@@ -1414,7 +1453,8 @@ alg_mask(const cJSON *list) {
 
 /* RFC 7515 A.2 (RS256), A.3 (ES256), A.4 (ES512), RFC 8037 A.4 (EdDSA). */
 static void
-test_rfc_examples(void) {
+test_rfc_examples(void)
+{
     char *path = tu_fmt("%s/rfc_examples.json", vectors_dir());
     char *text = tu_read_file(path, NULL);
     cJSON *doc, *t;
@@ -1425,7 +1465,8 @@ test_rfc_examples(void) {
         return;
     }
     doc = cJSON_Parse(text);
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(doc, "tests")) {
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(doc, "tests"))
+    {
         const char *id = cJSON_GetObjectItem(t, "id")->valuestring;
         char *jwks = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "jwks"));
         const char *tok = cJSON_GetObjectItem(t, "token")->valuestring;
@@ -1466,7 +1507,8 @@ test_rfc_examples(void) {
 /* Project Wycheproof's JWS vectors: no "invalid" one may ever pass, and the
  * "valid" ones pass whenever their key and algorithm are ones we accept. */
 static void
-test_wycheproof(void) {
+test_wycheproof(void)
+{
     static const char *private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
     char *path = tu_fmt("%s/wycheproof/json_web_signature_test.json", vectors_dir());
     char *text = tu_read_file(path, NULL);
@@ -1479,7 +1521,8 @@ test_wycheproof(void) {
         return;
     }
     doc = cJSON_Parse(text);
-    cJSON_ArrayForEach(g, cJSON_GetObjectItem(doc, "testGroups")) {
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(doc, "testGroups"))
+    {
         cJSON *key = cJSON_GetObjectItem(g, "public"), *t;
         char *jwk, *jwks;
         jv_keyset *ks = NULL;
@@ -1498,7 +1541,8 @@ test_wycheproof(void) {
             const char *kty;
             key_status = jv_keyset_entry(ks, 0, &kid, &kty, &key_alg);
         }
-        cJSON_ArrayForEach(t, cJSON_GetObjectItem(g, "tests")) {
+        cJSON_ArrayForEach(t, cJSON_GetObjectItem(g, "tests"))
+        {
             const char *jws = cJSON_GetObjectItem(t, "jws")->valuestring;
             const char *result = cJSON_GetObjectItem(t, "result")->valuestring;
             int id = cJSON_GetObjectItem(t, "tcId")->valueint;
@@ -1550,7 +1594,8 @@ test_wycheproof(void) {
 }
 
 static jv_keyset *
-make_main_keyset(void) {
+make_main_keyset(void)
+{
     return keyset_of(tu_jwk(rsa_a, "\"kid\":\"rsa-a\""), tu_jwk(rsa_b, "\"kid\":\"rsa-b\""),
                      tu_jwk(ec256, "\"kid\":\"ec256\""), tu_jwk(ec384, "\"kid\":\"ec384\""),
                      tu_jwk(ec521, "\"kid\":\"ec521\""), tu_jwk(ed, "\"kid\":\"ed\""),
@@ -1563,7 +1608,8 @@ make_main_keyset(void) {
 }
 
 int
-main(void) {
+main(void)
+{
     rsa_a = tu_rsa_key(2048);
     rsa_b = tu_rsa_key(2048);
     rsa_small = tu_rsa_key(1024);

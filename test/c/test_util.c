@@ -21,7 +21,8 @@ int tu_failed;
 static char current_case[256];
 
 void
-tu_case(const char *fmt, ...) {
+tu_case(const char *fmt, ...)
+{
     va_list ap;
 
     va_start(ap, fmt);
@@ -30,7 +31,8 @@ tu_case(const char *fmt, ...) {
 }
 
 int
-tu_check(int ok, const char *file, int line, const char *fmt, ...) {
+tu_check(int ok, const char *file, int line, const char *fmt, ...)
+{
     va_list ap;
 
     if (ok) {
@@ -47,14 +49,16 @@ tu_check(int ok, const char *file, int line, const char *fmt, ...) {
 }
 
 int
-tu_done(void) {
+tu_done(void)
+{
     printf("%d passed, %d failed\n", tu_passed, tu_failed);
     fflush(stdout);
     return tu_failed == 0 ? 0 : 1;
 }
 
 const char *
-tu_err_name(jv_err e) {
+tu_err_name(jv_err e)
+{
     const char *s;
 
     if ((int)e < 0 || e >= JV_ERR__COUNT)
@@ -66,7 +70,8 @@ tu_err_name(jv_err e) {
 }
 
 void *
-tu_malloc(size_t n) {
+tu_malloc(size_t n)
+{
     void *p = malloc(n ? n : 1);
 
     if (!p) {
@@ -77,7 +82,8 @@ tu_malloc(size_t n) {
 }
 
 char *
-tu_fmt(const char *fmt, ...) {
+tu_fmt(const char *fmt, ...)
+{
     va_list ap;
     int n;
     char *s;
@@ -93,7 +99,8 @@ tu_fmt(const char *fmt, ...) {
 }
 
 char *
-tu_b64url(const uint8_t *p, size_t len) {
+tu_b64url(const uint8_t *p, size_t len)
+{
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     char *out = tu_malloc(len / 3 * 4 + 4), *o = out;
@@ -120,12 +127,14 @@ tu_b64url(const uint8_t *p, size_t len) {
 }
 
 char *
-tu_b64url_str(const char *s) {
+tu_b64url_str(const char *s)
+{
     return tu_b64url((const uint8_t *)s, strlen(s));
 }
 
 EVP_PKEY *
-tu_rsa_key(unsigned bits) {
+tu_rsa_key(unsigned bits)
+{
     EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
 
     if (!k) {
@@ -136,7 +145,8 @@ tu_rsa_key(unsigned bits) {
 }
 
 EVP_PKEY *
-tu_ec_key(const char *crv) {
+tu_ec_key(const char *crv)
+{
     EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", crv);
 
     if (!k) {
@@ -147,7 +157,8 @@ tu_ec_key(const char *crv) {
 }
 
 EVP_PKEY *
-tu_ed25519_key(void) {
+tu_ed25519_key(void)
+{
     EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 
     if (!k) {
@@ -158,7 +169,8 @@ tu_ed25519_key(void) {
 }
 
 char *
-tu_bn_b64(EVP_PKEY *k, const char *param, size_t pad) {
+tu_bn_b64(EVP_PKEY *k, const char *param, size_t pad)
+{
     BIGNUM *bn = NULL;
     uint8_t *buf;
     size_t len;
@@ -180,7 +192,8 @@ tu_bn_b64(EVP_PKEY *k, const char *param, size_t pad) {
 }
 
 const char *
-tu_ec_crv(EVP_PKEY *k, size_t *coord_len) {
+tu_ec_crv(EVP_PKEY *k, size_t *coord_len)
+{
     static const struct {
         const char *ossl, *jwk;
         size_t coord;
@@ -199,7 +212,8 @@ tu_ec_crv(EVP_PKEY *k, size_t *coord_len) {
 }
 
 void
-tu_ec_order(EVP_PKEY *k, uint8_t *out, size_t len) {
+tu_ec_order(EVP_PKEY *k, uint8_t *out, size_t len)
+{
     char name[64];
     EC_GROUP *g = NULL;
 
@@ -215,7 +229,8 @@ tu_ec_order(EVP_PKEY *k, uint8_t *out, size_t len) {
 }
 
 char *
-tu_jwk(EVP_PKEY *k, const char *extra) {
+tu_jwk(EVP_PKEY *k, const char *extra)
+{
     const char *sep = extra ? "," : "", *more = extra ? extra : "";
     char *a, *b, *jwk;
 
@@ -249,7 +264,8 @@ tu_jwk(EVP_PKEY *k, const char *extra) {
 }
 
 char *
-tu_jwks_array(char *const *keys, size_t n) {
+tu_jwks_array(char *const *keys, size_t n)
+{
     size_t len = 16;
     char *out, *o;
 
@@ -264,7 +280,8 @@ tu_jwks_array(char *const *keys, size_t n) {
 }
 
 char *
-tu_jwks(const char *first, ...) {
+tu_jwks(const char *first, ...)
+{
     va_list ap;
     char *keys[64];
     size_t n = 0;
@@ -277,7 +294,8 @@ tu_jwks(const char *first, ...) {
 }
 
 static const char *
-tu_alg_md(int alg) {
+tu_alg_md(int alg)
+{
     switch (alg) {
     case JV_ALG_RS256:
     case JV_ALG_PS256:
@@ -298,7 +316,8 @@ tu_alg_md(int alg) {
 
 /* DER ECDSA-Sig-Value to JWS r||s (RFC 7518 §3.4). */
 static uint8_t *
-der_to_raw(EVP_PKEY *k, const uint8_t *der, size_t der_len, size_t *raw_len) {
+der_to_raw(EVP_PKEY *k, const uint8_t *der, size_t der_len, size_t *raw_len)
+{
     const unsigned char *pp = der;
     ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &pp, (long)der_len);
     const BIGNUM *r, *s;
@@ -318,7 +337,8 @@ der_to_raw(EVP_PKEY *k, const uint8_t *der, size_t der_len, size_t *raw_len) {
 }
 
 uint8_t *
-tu_sign(EVP_PKEY *k, int alg, const uint8_t *data, size_t len, int pss_salt, size_t *sig_len) {
+tu_sign(EVP_PKEY *k, int alg, const uint8_t *data, size_t len, int pss_salt, size_t *sig_len)
+{
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
     uint8_t *sig = NULL, *out = NULL;
@@ -352,7 +372,8 @@ end:
 }
 
 char *
-tu_signing_input(const uint8_t *h, size_t hlen, const uint8_t *p, size_t plen) {
+tu_signing_input(const uint8_t *h, size_t hlen, const uint8_t *p, size_t plen)
+{
     char *a = tu_b64url(h, hlen), *b = tu_b64url(p, plen);
     char *s = tu_fmt("%s.%s", a, b);
 
@@ -362,7 +383,8 @@ tu_signing_input(const uint8_t *h, size_t hlen, const uint8_t *p, size_t plen) {
 }
 
 char *
-tu_attach(const char *signing_input, const uint8_t *sig, size_t sig_len) {
+tu_attach(const char *signing_input, const uint8_t *sig, size_t sig_len)
+{
     char *c = tu_b64url(sig, sig_len);
     char *s = tu_fmt("%s.%s", signing_input, c);
 
@@ -371,7 +393,8 @@ tu_attach(const char *signing_input, const uint8_t *sig, size_t sig_len) {
 }
 
 char *
-tu_token_n(EVP_PKEY *k, int alg, const uint8_t *h, size_t hlen, const uint8_t *p, size_t plen) {
+tu_token_n(EVP_PKEY *k, int alg, const uint8_t *h, size_t hlen, const uint8_t *p, size_t plen)
+{
     char *si = tu_signing_input(h, hlen, p, plen), *tok;
     size_t slen = 0;
     uint8_t *sig = tu_sign(k, alg, (const uint8_t *)si, strlen(si), -1, &slen);
@@ -385,13 +408,15 @@ tu_token_n(EVP_PKEY *k, int alg, const uint8_t *h, size_t hlen, const uint8_t *p
 }
 
 char *
-tu_token(EVP_PKEY *k, int alg, const char *header, const char *payload) {
+tu_token(EVP_PKEY *k, int alg, const char *header, const char *payload)
+{
     return tu_token_n(k, alg, (const uint8_t *)header, strlen(header), (const uint8_t *)payload,
                       strlen(payload));
 }
 
 jv_opts
-tu_opts(uint32_t algs, int64_t now) {
+tu_opts(uint32_t algs, int64_t now)
+{
     jv_opts o;
 
     memset(&o, 0, sizeof(o));
@@ -401,7 +426,8 @@ tu_opts(uint32_t algs, int64_t now) {
 }
 
 jv_keyset *
-tu_keyset(const char *jwks) {
+tu_keyset(const char *jwks)
+{
     jv_keyset *ks = NULL;
     jv_err rc = jv_keyset_parse((const uint8_t *)jwks, strlen(jwks), &ks);
 
@@ -415,7 +441,8 @@ tu_keyset(const char *jwks) {
 }
 
 jv_err
-tu_verify(const jv_keyset *ks, const char *tok, const jv_opts *o) {
+tu_verify(const jv_keyset *ks, const char *tok, const jv_opts *o)
+{
     jv_result r;
     jv_err rc;
 
@@ -426,7 +453,8 @@ tu_verify(const jv_keyset *ks, const char *tok, const jv_opts *o) {
 }
 
 jv_err
-tu_verify_jwt(const jv_keyset *ks, const char *tok, const jv_opts *o) {
+tu_verify_jwt(const jv_keyset *ks, const char *tok, const jv_opts *o)
+{
     jv_result r;
     jv_err rc;
 
@@ -437,7 +465,8 @@ tu_verify_jwt(const jv_keyset *ks, const char *tok, const jv_opts *o) {
 }
 
 char *
-tu_read_file(const char *path, size_t *len) {
+tu_read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     char *buf;
     long n;
