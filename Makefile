@@ -6,6 +6,8 @@
 #   test           deps, then the C unit tests under valgrind, then `mix test`
 #   test-c         the C unit tests under valgrind only
 #   format         clang-format the C sources, mix format the Elixir ones
+#   fuzz, fuzz-ci, test-c-asan, test-asan, fuzz-coverage   see fuzz/fuzz.mk
+#   bench          see bench/bench.mk;  demo   see demo.mk
 #   clean
 #
 # Variables (environment or command line):
@@ -47,7 +49,8 @@ C_TESTS := $(patsubst test/c/%.c,$(BUILD)/test/%,$(filter-out test/c/test_util.c
 
 DEB_PACKAGES := make gcc libc6-dev openssl libssl-dev libcjson-dev elixir erlang-dev \
 	erlang-base erlang-crypto erlang-public-key erlang-ssl erlang-inets erlang-eunit \
-	erlang-tools erlang-parsetools erlang-syntax-tools erlang-jose erlang-jiffy erlang-proper valgrind
+	erlang-tools erlang-parsetools erlang-syntax-tools erlang-jose erlang-jiffy erlang-proper valgrind \
+	clang-14 libclang-rt-14-dev
 
 .PHONY: all deps test test-c format clean
 

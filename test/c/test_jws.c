@@ -726,8 +726,8 @@ test_crit(void)
 {
     static const char *crits[] = {"\"crit\":[\"exp\"],\"exp\":1700000000",
                                   "\"crit\":[\"b64\"],\"b64\":false",
-                                  "\"crit\":[\"http://example.com/ext\"],"
-                                  "\"http://example.com/ext\":true"};
+                                  ("\"crit\":[\"http://example.com/ext\"],"
+                                   "\"http://example.com/ext\":true")};
 
     for (size_t i = 0; i < sizeof(crits) / sizeof(crits[0]); i++) {
         tu_case("%s", crits[i]);
