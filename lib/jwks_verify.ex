@@ -39,7 +39,7 @@ defmodule JwksVerify do
   Why a token or a JWKS was refused.
 
     * `:token_too_large` - longer than `:max_token_bytes`
-    * `:malformed_token` - not three `.`-separated segments
+    * `:malformed_token` - not three `.`-separated segments, or an empty header
     * `:bad_base64` - a segment is not strict base64url (RFC 7515 §2)
     * `:bad_header` - the header is not a UTF-8 JSON object without duplicate
       members, or `alg`/`kid`/`typ` have the wrong type
@@ -56,9 +56,9 @@ defmodule JwksVerify do
     * `:key_type_mismatch` - the selected key's `kty`/`crv` does not fit the `alg`
     * `:key_not_for_signing` - the key's `use` is not `sig` or its `key_ops` lack `verify`
     * `:rsa_key_too_small` - RSA modulus under 2048 bits
-    * `:weak_rsa_exponent` - RSA exponent even or under 65537
+    * `:weak_rsa_exponent` - RSA exponent even, under 65537 or over 64 bits
     * `:roca_weak_key` - RSA modulus with the ROCA fingerprint (CVE-2017-15361)
-    * `:invalid_ec_point` - EC public key not on its curve
+    * `:invalid_ec_point` - EC public key not on its curve, or a small-order Ed25519 key
     * `:invalid_key` - a key's members are missing or ill-encoded
     * `:unsupported_key` - a key of a kty or crv we do not implement (`oct`, ...)
     * `:bad_signature_length` - signature of the wrong length for the alg and key
@@ -66,7 +66,7 @@ defmodule JwksVerify do
     * `:bad_signature` - the signature does not verify
     * `:bad_payload` - the payload is not a UTF-8 JSON object
     * `{:invalid_claim, name}` - `exp`/`nbf`/`iat` not an integer in int64 range,
-      or another registered claim of the wrong type
+      or `iss`/`sub`/`jti`/`aud` of the wrong type (RFC 7519 §4.1)
     * `{:missing_claim, name}` - a required claim is absent
     * `:expired` - `now - leeway >= exp`
     * `:not_yet_valid` - `now + leeway < nbf`
