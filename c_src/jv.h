@@ -124,6 +124,9 @@ typedef struct jv_result {
 /* Key sets: parsed once, immutable afterwards, safe to share among threads. */
 jv_err jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out);
 void jv_keyset_free(jv_keyset *ks);
+/* True when some key is costly to use (RSA over 4096 bits): callers with a
+ * time budget (the NIF's normal schedulers) should verify elsewhere. */
+int jv_keyset_heavy(const jv_keyset *ks);
 /* Number of entries (usable and refused keys alike). */
 size_t jv_keyset_size(const jv_keyset *ks);
 /* Entry i: its kid (NULL when absent), kty and alg names (alg NULL when

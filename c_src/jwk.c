@@ -10,6 +10,7 @@
 
 #include "b64url.h"
 #include "json.h"
+#include "jws.h"
 
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 16384
@@ -508,6 +509,15 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
                 goto end;
         }
     }
+    for (size_t i = 0; i < ks->n; i++) {
+        jv_key *k = &ks->keys[i];
+        if (k->status != JV_OK)
+            continue;
+        if ((rc = jv_key_prepare(ks, k)) != JV_OK)
+            goto end;
+        if (k->kty == JV_KTY_RSA && k->sig_len > 512)
+            ks->heavy = 1;
+    }
     if ((rc = keyset_index(ks)) != JV_OK)
         goto end;
     *out = ks; /* on success the caller owns ks */
@@ -525,6 +535,7 @@ jv_keyset_free(jv_keyset *ks)
     if (!ks)
         return;
     for (size_t i = 0; i < ks->n; i++) {
+        EVP_MD_CTX_free(ks->keys[i].tmpl);
         EVP_PKEY_free(ks->keys[i].pkey);
         free(ks->keys[i].kid);
         free(ks->keys[i].kty_name);
@@ -535,6 +546,12 @@ jv_keyset_free(jv_keyset *ks)
     free(ks->keys);
     free(ks->by_kid);
     free(ks);
+}
+
+int
+jv_keyset_heavy(const jv_keyset *ks)
+{
+    return ks->heavy;
 }
 
 size_t

@@ -22,6 +22,11 @@ typedef struct jv_key {
     EVP_PKEY *pkey;    /* NULL unless status is JV_OK */
     uint8_t order[66]; /* EC: the group order, big-endian, sig_len / 2 bytes */
     jv_err status;     /* JV_OK, or why the key is refused */
+    /* A verify context initialised once for tmpl_alg (the key's alg, or the
+     * usual one for its type): copying it skips OpenSSL's per-call setup.
+     * Only read once the key set is built, so threads may share it. */
+    EVP_MD_CTX *tmpl;
+    int tmpl_alg;
 } jv_key;
 
 struct jv_keyset {
@@ -30,7 +35,11 @@ struct jv_keyset {
     jv_key **by_kid; /* keys with a kid, sorted for binary search */
     size_t n_kid;
     EVP_MD *md[3]; /* SHA-256/384/512, fetched once per key set */
+    int heavy;     /* an RSA key over 4096 bits (see jv_keyset_heavy) */
 };
+
+/* Prepares k->tmpl (jws.c); JV_ERR_INTERNAL only on allocation failure. */
+jv_err jv_key_prepare(const jv_keyset *ks, jv_key *k);
 
 /* The keys whose kid equals (kid, len): [*first, *first + count). */
 size_t jv_keyset_find(const jv_keyset *ks, const uint8_t *kid, size_t len, jv_key ***first);

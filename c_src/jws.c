@@ -97,33 +97,80 @@ in_range(const uint8_t *v, const uint8_t *order, size_t len)
     return nonzero && memcmp(v, order, len) < 0;
 }
 
+/* Initialises ctx for verifying ai's algorithm with k. */
+static jv_err
+verify_init(const jv_keyset *ks, const jv_key *k, const jv_alg_info *ai, EVP_MD_CTX *ctx)
+{
+    EVP_PKEY_CTX *pctx = NULL;
+    const EVP_MD *md = ai->md >= 0 ? ks->md[ai->md] : NULL;
+
+    if (EVP_DigestVerifyInit(ctx, &pctx, md, NULL, k->pkey) != 1)
+        return JV_ERR_INTERNAL;
+    /* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash. */
+    if (ai->pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+                    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0 ||
+                    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0))
+        return JV_ERR_INTERNAL;
+    return JV_OK;
+}
+
+/* The algorithm a key is most likely used with: its own, or the one its
+ * type and curve imply (RS256 for RSA, the only one for EC and OKP). */
+static int
+usual_alg(const jv_key *k)
+{
+    if (k->alg >= 0)
+        return k->alg;
+    for (int a = 0; a < JV_ALG__COUNT; a++)
+        if (algs[a].kty == k->kty && (algs[a].crv == JV_CRV_NONE || algs[a].crv == k->crv))
+            return a;
+    return -1;
+}
+
+jv_err
+jv_key_prepare(const jv_keyset *ks, jv_key *k)
+{
+    int alg = usual_alg(k);
+    jv_err rc;
+
+    k->tmpl_alg = -1;
+    if (alg < 0 || algs[alg].kty != k->kty)
+        return JV_OK;
+    if (!(k->tmpl = EVP_MD_CTX_new()))
+        return JV_ERR_INTERNAL;
+    if ((rc = verify_init(ks, k, &algs[alg], k->tmpl)) != JV_OK) {
+        EVP_MD_CTX_free(k->tmpl);
+        k->tmpl = NULL;
+        return rc;
+    }
+    k->tmpl_alg = alg;
+    return JV_OK;
+}
+
 static jv_err
 sig_verify(const jv_keyset *ks, const jv_key *k, const jv_alg_info *ai, const uint8_t *tbs,
            size_t tbs_len, const uint8_t *sig, size_t sig_len)
 {
     jv_err rc = JV_ERR_INTERNAL;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    const EVP_MD *md = ai->md >= 0 ? ks->md[ai->md] : NULL;
     uint8_t der[JV_ECDSA_DER_MAX];
-    int ok;
 
-    if (!ctx || EVP_DigestVerifyInit(ctx, &pctx, md, NULL, k->pkey) != 1)
+    if (!ctx)
         goto end;
-    /* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash. */
-    if (ai->pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-                    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0 ||
-                    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0))
+    if (k->tmpl && ai == &algs[k->tmpl_alg]) {
+        if (EVP_MD_CTX_copy_ex(ctx, k->tmpl) != 1)
+            goto end;
+    } else if ((rc = verify_init(ks, k, ai, ctx)) != JV_OK) {
         goto end;
+    }
     if (ai->kty == JV_KTY_EC) {
         size_t coord = sig_len / 2;
         sig_len = jv_ecdsa_raw_to_der(sig, coord, der);
         sig = der;
     }
-    ok = EVP_DigestVerify(ctx, sig, sig_len, tbs, tbs_len);
-    rc = ok == 1 ? JV_OK : JV_ERR_BAD_SIGNATURE;
+    rc = EVP_DigestVerify(ctx, sig, sig_len, tbs, tbs_len) == 1 ? JV_OK : JV_ERR_BAD_SIGNATURE;
 end:
-    EVP_MD_CTX_free(ctx); /* also frees pctx */
+    EVP_MD_CTX_free(ctx); /* also frees the PKEY_CTX it holds */
     return rc;
 }
 
