@@ -1,0 +1,45 @@
+# bench/bench.mk - `make bench`, the benchmark suite; included by the Makefile.
+#
+# Targets:
+#   bench          build the NIF and the bench programs, run every measurement
+#                  (bench/run.sh) and write bench/RESULTS.md and bench/results.json;
+#                  about 5 minutes on 2 cores
+#   bench-deps     `deps`, plus the C peers' Debian packages when missing
+#   bench-clean    remove bench/build
+#
+# Variables: BENCH_ROUND_MS (150) and BENCH_ROUNDS (11), the timing rounds;
+# BENCH_MEMORY_N (1000000); BENCH_THROUGHPUT_MS (2000); BENCH_CALLGRIND_N (100);
+# BENCH_QUICK=1 for a short smoke run whose figures mean little.
+
+BENCH_BUILD := bench/build
+BENCH_DEB_PACKAGES := libcjose-dev libjwt-dev valgrind
+BENCH_BINS := $(BENCH_BUILD)/floor $(BENCH_BUILD)/peers
+
+.PHONY: bench bench-deps bench-clean
+
+bench: $(NIF) $(BENCH_BINS)
+	BENCH_BUILD=$(BENCH_BUILD) bash bench/run.sh
+
+bench-deps: deps
+	@missing=""; for p in $(BENCH_DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# The floor and the core in one program, linked against the very objects the NIF uses.
+$(BENCH_BUILD)/floor: bench/floor.c $(CORE_OBJ) c_src/jv.h | bench-deps
+	@mkdir -p $(dir $@)
+	@echo " CC $<"
+	$(Q)$(CC) $(CFLAGS) -Ic_src -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
+
+$(BENCH_BUILD)/peers: bench/peers.c | bench-deps
+	@mkdir -p $(dir $@)
+	@echo " CC $<"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lcjose -ljwt $(LDLIBS)
+
+bench-clean:
+	rm -rf $(BENCH_BUILD)
