@@ -3,7 +3,7 @@
 # Targets:
 #   bench          build the NIF and the bench programs, run every measurement
 #                  (bench/run.sh) and write bench/RESULTS.md and bench/results.json;
-#                  about 5 minutes on 2 cores
+#                  about 3 minutes on 2 cores (the budget is 10)
 #   bench-deps     `deps`, plus the C peers' Debian packages when missing
 #   bench-clean    remove bench/build
 #

@@ -393,7 +393,7 @@ defmodule JwksVerify.Bench.Report do
         do: "\n## Skipped\n\n" <> Enum.map_join(r["skipped"], "", &"- #{&1}\n"),
         else: ""
       ),
-      "\n## Reproduce\n\n```\nmake bench                 # about 5 minutes on 2 cores; writes this file and bench/results.json\n",
+      "\n## Reproduce\n\n```\nmake bench                 # about 3 minutes on 2 cores; writes this file and bench/results.json\n",
       "BENCH_QUICK=1 make bench   # a smoke run, figures meaningless\n```\n"
     ]
     |> IO.iodata_to_binary()
