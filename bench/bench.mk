@@ -20,23 +20,17 @@ BENCH_BINS := $(BENCH_BUILD)/floor $(BENCH_BUILD)/peers
 bench: $(NIF) $(BENCH_BINS)
 	BENCH_BUILD=$(BENCH_BUILD) bash bench/run.sh
 
+# The Makefile's own installer, given the peers' packages.
 bench-deps: deps
-	@missing=""; for p in $(BENCH_DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_DEB_PACKAGES)"
 
 # The floor and the core in one program, linked against the very objects the NIF uses.
-$(BENCH_BUILD)/floor: bench/floor.c $(CORE_OBJ) c_src/jv.h | bench-deps
+$(BENCH_BUILD)/floor: bench/floor.c bench/bench_util.h $(CORE_OBJ) c_src/jv.h | bench-deps
 	@mkdir -p $(dir $@)
 	@echo " CC $<"
 	$(Q)$(CC) $(CFLAGS) -Ic_src -o $@ $< $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
 
-$(BENCH_BUILD)/peers: bench/peers.c | bench-deps
+$(BENCH_BUILD)/peers: bench/peers.c bench/bench_util.h | bench-deps
 	@mkdir -p $(dir $@)
 	@echo " CC $<"
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lcjose -ljwt $(LDLIBS)

@@ -38,6 +38,9 @@
 
 #include "jv.h"
 
+#define BENCH_PROG "floor"
+#include "bench_util.h"
+
 typedef struct bench_case {
     const char *alg;
     /* floor: everything prepared once */
@@ -60,39 +63,6 @@ typedef struct bench_case {
 static volatile int sink;
 
 static int verify_init(const struct bench_case *c, EVP_MD_CTX *ctx);
-
-static void
-die(const char *what, const char *detail)
-{
-    fprintf(stderr, "floor: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-    exit(2);
-}
-
-static uint8_t *
-slurp(const char *dir, const char *name, const char *ext, size_t *len)
-{
-    char path[4096];
-    FILE *f;
-    uint8_t *buf;
-    long n;
-
-    snprintf(path, sizeof path, "%s/%s%s", dir, name, ext);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        die("cannot open", path);
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        die("cannot size", path);
-    buf = malloc((size_t)n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        die("cannot read", path);
-    fclose(f);
-    buf[n] = 0;
-    /* a trailing newline is not part of a token */
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = 0;
-    *len = (size_t)n;
-    return buf;
-}
 
 static int
 b64url_val(uint8_t c)

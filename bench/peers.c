@@ -23,6 +23,9 @@
 #include <cjson/cJSON.h>
 #include <jwt.h>
 
+#define BENCH_PROG "peers"
+#include "bench_util.h"
+
 typedef struct peer_case {
     const char *alg;
     char *token;
@@ -35,38 +38,6 @@ typedef struct peer_case {
 } peer_case;
 
 static volatile int sink;
-
-static void
-die(const char *what, const char *detail)
-{
-    fprintf(stderr, "peers: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-    exit(2);
-}
-
-static char *
-slurp(const char *dir, const char *name, const char *ext, size_t *len)
-{
-    char path[4096];
-    FILE *f;
-    char *buf;
-    long n;
-
-    snprintf(path, sizeof path, "%s/%s%s", dir, name, ext);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        die("cannot open", path);
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        die("cannot size", path);
-    buf = malloc((size_t)n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        die("cannot read", path);
-    fclose(f);
-    buf[n] = 0;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = 0;
-    *len = (size_t)n;
-    return buf;
-}
 
 static char *
 json_string(const char *json, const char *name)
