@@ -4,15 +4,6 @@
 
 #include "json.h"
 
-const cJSON *
-jv_json_getn(const cJSON *obj, const uint8_t *name, size_t len)
-{
-    for (const cJSON *c = obj->child; c; c = c->next)
-        if (strlen(c->string) == len && memcmp(c->string, name, len) == 0)
-            return c;
-    return NULL;
-}
-
 static int
 str_eq(const cJSON *s, const jv_str *v)
 {

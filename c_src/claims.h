@@ -9,7 +9,4 @@
 jv_err jv_claims_check(const cJSON *claims, const jv_opts *opts, const char **detail,
                        size_t *detail_len);
 
-/* Member lookup by a length-delimited name. */
-const cJSON *jv_json_getn(const cJSON *obj, const uint8_t *name, size_t len);
-
 #endif

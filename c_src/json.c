@@ -275,10 +275,16 @@ jv_json_int64(const cJSON *n, int64_t *out)
 }
 
 const cJSON *
-jv_json_get(const cJSON *obj, const char *name)
+jv_json_getn(const cJSON *obj, const uint8_t *name, size_t len)
 {
     for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next)
-        if (strcmp(c->string, name) == 0)
+        if (strlen(c->string) == len && memcmp(c->string, name, len) == 0)
             return c;
     return NULL;
+}
+
+const cJSON *
+jv_json_get(const cJSON *obj, const char *name)
+{
+    return jv_json_getn(obj, (const uint8_t *)name, strlen(name));
 }

@@ -24,7 +24,9 @@ jv_num_kind jv_json_int64(const cJSON *n, int64_t *out);
 /* The number's source text (NUL-terminated). */
 const char *jv_json_number_text(const cJSON *n);
 
-/* Member lookup by a length-delimited name (member names have no NUL). */
+/* Member lookup by name; getn takes a length-delimited one (the caller's
+ * option strings). Member names have no NUL: the JSON layer refused them. */
 const cJSON *jv_json_get(const cJSON *obj, const char *name);
+const cJSON *jv_json_getn(const cJSON *obj, const uint8_t *name, size_t len);
 
 #endif

@@ -485,9 +485,7 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
         goto end;
     keys = jv_json_get(root, "keys");
     /* A bare JWK is taken as a set of one, as JOSE users hand us one key. */
-    if (!keys && jv_json_get(root, "kty"))
-        keys = NULL;
-    else if (!cJSON_IsArray(keys))
+    if (!cJSON_IsArray(keys) && !(keys == NULL && jv_json_get(root, "kty")))
         goto end;
     n = keys ? (size_t)cJSON_GetArraySize(keys) : 1;
     rc = JV_ERR_TOO_MANY_KEYS;
