@@ -111,7 +111,8 @@ typedef struct jv_keyset jv_keyset;
 /* What verification hands back. header and claims are cJSON trees whose
  * number nodes carry their source text in valuestring (see json.h), so the
  * caller can convert integers exactly. detail names the claim for
- * BAD_CLAIM/MISSING_CLAIM; it is borrowed from opts or static storage. */
+ * BAD_CLAIM/MISSING_CLAIM (borrowed from opts or static storage) and the
+ * token's kid for UNKNOWN_KID (borrowed from header; NULL without a kid). */
 typedef struct jv_result {
     cJSON *header;
     cJSON *claims; /* jv_jwt_verify only */

@@ -377,7 +377,14 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
     if ((rc = jv_b64url_decode(payload, plen, out->payload, &out->payload_len)) != JV_OK)
         return rc;
     out->payload[out->payload_len] = '\0';
-    return select_and_verify(ks, alg, kid, tok, (size_t)(d2 - tok), sigbuf, sig_len);
+    rc = select_and_verify(ks, alg, kid, tok, (size_t)(d2 - tok), sigbuf, sig_len);
+    /* The cache refetches on a kid it does not hold: tell it which (borrowed
+     * from out->header, which lives until jv_result_clear). */
+    if (rc == JV_ERR_UNKNOWN_KID && kid) {
+        out->detail = kid->valuestring;
+        out->detail_len = strlen(kid->valuestring);
+    }
+    return rc;
 }
 
 jv_err

@@ -87,7 +87,7 @@ error_term(ErlNifEnv *env, jv_err e, const char *detail, size_t detail_len)
 {
     ERL_NIF_TERM reason = am_reason[(unsigned)e < JV_ERR__COUNT ? e : JV_ERR_INTERNAL];
 
-    if (e == JV_ERR_BAD_CLAIM || e == JV_ERR_MISSING_CLAIM)
+    if (e == JV_ERR_BAD_CLAIM || e == JV_ERR_MISSING_CLAIM || (e == JV_ERR_UNKNOWN_KID && detail))
         reason = enif_make_tuple2(env, reason, make_binary(env, detail, detail_len));
     return enif_make_tuple2(env, am_error, reason);
 }

@@ -15,6 +15,8 @@
 -export([verify/3, verify_jws/3]).
 %% Options
 -export([options/1, reasons/0]).
+%% For jwks_verify_cache only: verify/3 that names the kid of an unknown_kid
+-export([check/4]).
 
 -export_type([key_set/0, opts/0, prepared_opts/0, claims/0, reason/0, json/0]).
 
@@ -105,9 +107,14 @@ verify_jws(Token, KeySet, Opts) ->
     end.
 
 run(Token, KeySet, #jwks_verify_opts{} = Opts, Mode) when is_binary(Token) ->
-    if
-        is_atom(KeySet) -> jwks_verify_cache:verify(KeySet, Token, Opts, Mode);
-        true -> jwks_verify_nif:verify(Token, KeySet, Opts, Mode)
+    Result =
+        if
+            is_atom(KeySet) -> jwks_verify_cache:verify(KeySet, Token, Opts, Mode);
+            true -> check(Token, KeySet, Opts, Mode)
+        end,
+    case Result of
+        {error, {unknown_kid, _Kid}} -> {error, unknown_kid};
+        _ -> Result
     end;
 run(Token, KeySet, Opts, Mode) when is_binary(Token), is_map(Opts) ->
     run(Token, KeySet, options(Opts), Mode);
@@ -115,6 +122,15 @@ run(Token, _KeySet, Opts, _Mode) when is_binary(Token) ->
     erlang:error({badarg, {"options must be a map, got", Opts}});
 run(Token, _KeySet, _Opts, _Mode) ->
     erlang:error({badarg, {"the token must be a binary, got", Token}}).
+
+%% @private
+%% The NIF's answer as is: `{error, {unknown_kid, Kid}}' names the token's kid,
+%% which the cache needs to refetch; the public API drops the kid.
+-spec check(binary(), key_set(), prepared_opts(), jwt | jws) ->
+    {ok, claims() | {claims(), binary()}}
+    | {error, reason() | {unknown_kid, binary()}}.
+check(Token, KeySet, Opts, Mode) ->
+    jwks_verify_nif:verify(Token, KeySet, Opts, Mode).
 
 %%--------------------------------------------------------------------
 %% Options

@@ -231,8 +231,8 @@ lookup(Name) ->
     end.
 
 check(Name, Token, Opts, Mode, KeySet, Gen) ->
-    case jwks_verify_nif:verify(Token, KeySet, Opts, Mode) of
-        {error, unknown_kid} -> kid_miss(Name, Token, Opts, Mode, Gen);
+    case jwks_verify:check(Token, KeySet, Opts, Mode) of
+        {error, {unknown_kid, Kid}} -> kid_miss(Name, Kid, Token, Opts, Mode, Gen);
         Result -> Result
     end.
 
@@ -289,9 +289,9 @@ time_claim(Name, Claims) ->
 
 %% Called only on `unknown_kid': ask the cache for a refetch unless the kid is
 %% known to be absent or the rate limit is spent and a refetch already queued.
-kid_miss(Name, Token, Opts, Mode, Gen) ->
-    case token_kid(Token) of
-        Kid when is_binary(Kid), byte_size(Kid) =< ?MAX_KID_BYTES ->
+kid_miss(Name, Kid, Token, Opts, Mode, Gen) ->
+    case Kid of
+        _ when byte_size(Kid) =< ?MAX_KID_BYTES ->
             case ask(Name, Kid, now_ms()) of
                 {true, Timeout} ->
                     try gen_server:call(Name, {kid_miss, Kid, Gen}, Timeout) of
@@ -323,91 +323,9 @@ ask(Name, Kid, Now) ->
 
 retry(Name, Token, Opts, Mode) ->
     case lookup(Name) of
-        {ok, KeySet, _Gen, _Tokens} -> jwks_verify_nif:verify(Token, KeySet, Opts, Mode);
+        {ok, KeySet, _Gen, _Tokens} -> jwks_verify:check(Token, KeySet, Opts, Mode);
         Error -> Error
     end.
-
-%% The kid of a token whose header the NIF already parsed (it answered
-%% unknown_kid, so the header is a JSON object with a string kid).
-token_kid(Token) ->
-    case binary:match(Token, <<".">>) of
-        {Pos, 1} ->
-            try
-                header_kid(b64url_decode(binary:part(Token, 0, Pos)))
-            catch
-                _:_ -> undefined
-            end;
-        nomatch ->
-            undefined
-    end.
-
-b64url_decode(B64) ->
-    Std = <<<<(case C of $- -> $+; $_ -> $/; _ -> C end)>> || <<C>> <= B64>>,
-    Pad = binary:copy(<<"=">>, (4 - byte_size(Std) rem 4) rem 4),
-    base64:decode(<<Std/binary, Pad/binary>>).
-
-%% A top-level member scan: skip values until the key "kid".
-header_kid(Json) ->
-    <<"{", Rest/binary>> = ws(Json),
-    members(ws(Rest)).
-
-members(<<"\"", _/binary>> = Bin) ->
-    {Key, Rest0} = json_string(Bin),
-    <<":", Rest1/binary>> = ws(Rest0),
-    Rest2 = ws(Rest1),
-    case {Key, Rest2} of
-        {<<"kid">>, <<"\"", _/binary>>} ->
-            {Kid, _} = json_string(Rest2),
-            Kid;
-        _ ->
-            case ws(skip_value(Rest2)) of
-                <<",", Rest3/binary>> -> members(ws(Rest3));
-                _ -> undefined
-            end
-    end;
-members(_) ->
-    undefined.
-
-ws(<<C, Rest/binary>>) when C =:= $\s; C =:= $\t; C =:= $\r; C =:= $\n -> ws(Rest);
-ws(Bin) -> Bin.
-
-skip_value(<<"\"", _/binary>> = Bin) ->
-    element(2, json_string(Bin));
-skip_value(<<C, Rest/binary>>) when C =:= ${; C =:= $[ ->
-    skip_nested(Rest, 1);
-skip_value(Bin) ->
-    skip_scalar(Bin).
-
-skip_nested(Bin, 0) -> Bin;
-skip_nested(<<"\"", _/binary>> = Bin, Depth) -> skip_nested(element(2, json_string(Bin)), Depth);
-skip_nested(<<C, Rest/binary>>, Depth) when C =:= ${; C =:= $[ -> skip_nested(Rest, Depth + 1);
-skip_nested(<<C, Rest/binary>>, Depth) when C =:= $}; C =:= $] -> skip_nested(Rest, Depth - 1);
-skip_nested(<<_, Rest/binary>>, Depth) -> skip_nested(Rest, Depth).
-
-skip_scalar(<<C, _/binary>> = Bin) when C =:= $,; C =:= $}; C =:= $]; C =:= $\s; C =:= $\t;
-                                        C =:= $\r; C =:= $\n -> Bin;
-skip_scalar(<<_, Rest/binary>>) -> skip_scalar(Rest).
-
-json_string(<<"\"", Rest/binary>>) -> json_string(Rest, <<>>).
-
-json_string(<<"\"", Rest/binary>>, Acc) ->
-    {Acc, Rest};
-json_string(<<"\\u", H:4/binary, Rest0/binary>>, Acc) ->
-    case {binary_to_integer(H, 16), Rest0} of
-        {Hi, <<"\\u", L:4/binary, Rest/binary>>} when Hi >= 16#D800, Hi =< 16#DBFF ->
-            Cp = 16#10000 + ((Hi - 16#D800) bsl 10) + (binary_to_integer(L, 16) - 16#DC00),
-            json_string(Rest, <<Acc/binary, Cp/utf8>>);
-        {Cp, _} ->
-            json_string(Rest0, <<Acc/binary, Cp/utf8>>)
-    end;
-json_string(<<"\\", C, Rest/binary>>, Acc) ->
-    Ch = case C of
-        $b -> $\b; $f -> $\f; $n -> $\n; $r -> $\r; $t -> $\t;
-        $" -> $"; $\\ -> $\\; $/ -> $/
-    end,
-    json_string(Rest, <<Acc/binary, Ch>>);
-json_string(<<C, Rest/binary>>, Acc) ->
-    json_string(Rest, <<Acc/binary, C>>).
 
 %%--------------------------------------------------------------------
 %% Health and control
