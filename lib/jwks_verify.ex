@@ -123,7 +123,7 @@ defmodule JwksVerify do
   @typedoc "A parsed, immutable key set (a NIF resource)."
   @type key_set :: :jwks_verify.key_set()
   @typedoc "Options validated by `options/1`."
-  @type prepared_opts :: :jwks_verify.prepared_opts()
+  @type prepared_opts :: JwksVerify.Options.t()
   @type claims :: %{optional(binary()) => term()}
 
   @doc """
@@ -138,10 +138,27 @@ defmodule JwksVerify do
 
   @doc """
   Describes a key set: `%{usable: n, skipped: m, keys: [%{kid:, kty:, alg:, status:}]}`,
-  where `status` is `:ok` or the reason the key is refused.
+  where `status` is `:ok` or the reason the key is refused, and `kid`/`alg` are
+  `nil` when the key has none.
   """
-  @spec key_set_info(key_set()) :: map()
-  def key_set_info(key_set), do: :jwks_verify.key_set_info(key_set)
+  @spec key_set_info(key_set()) :: %{
+          usable: non_neg_integer(),
+          skipped: non_neg_integer(),
+          keys: [
+            %{kid: binary() | nil, kty: binary(), alg: binary() | nil, status: :ok | reason()}
+          ]
+        }
+  def key_set_info(key_set) do
+    info = call(fn -> :jwks_verify.key_set_info(key_set) end)
+    %{info | keys: Enum.map(info.keys, &nil_for_undefined/1)}
+  end
+
+  defp nil_for_undefined(key) do
+    Map.new(key, fn
+      {k, :undefined} -> {k, nil}
+      pair -> pair
+    end)
+  end
 
   @doc """
   Verifies a compact JWT against a key set (or the name of a `JwksVerify.Cache`)
@@ -150,7 +167,7 @@ defmodule JwksVerify do
   @spec verify(binary(), key_set() | atom(), keyword() | prepared_opts()) ::
           {:ok, claims()} | {:error, reason()}
   def verify(token, key_set, opts \\ []) do
-    call(fn -> :jwks_verify.verify(token, key_set, options(opts)) end)
+    call(fn -> :jwks_verify.verify(token, key_set, prepared(opts)) end)
   end
 
   @doc """
@@ -160,7 +177,7 @@ defmodule JwksVerify do
   @spec verify_jws(binary(), key_set() | atom(), keyword() | prepared_opts()) ::
           {:ok, %{header: map(), payload: binary()}} | {:error, reason()}
   def verify_jws(token, key_set, opts \\ []) do
-    call(fn -> :jwks_verify.verify_jws(token, key_set, options(opts)) end)
+    call(fn -> :jwks_verify.verify_jws(token, key_set, prepared(opts)) end)
   end
 
   @doc """
@@ -168,26 +185,43 @@ defmodule JwksVerify do
   Raises `ArgumentError` on an unknown option or a bad value.
   """
   @spec options(keyword() | map() | prepared_opts()) :: prepared_opts()
+  def options(%JwksVerify.Options{} = prepared), do: prepared
+
   def options(opts) when is_list(opts) do
-    unless Keyword.keyword?(opts), do: raise(ArgumentError, "options must be a keyword list")
-    call(fn -> :jwks_verify.options(Map.new(opts)) end)
+    unless Keyword.keyword?(opts) do
+      raise ArgumentError, "expected options as a keyword list, got: #{inspect(opts)}"
+    end
+
+    %JwksVerify.Options{prepared: call(fn -> :jwks_verify.options(Map.new(opts)) end)}
   end
 
-  def options(opts), do: call(fn -> :jwks_verify.options(opts) end)
+  def options(opts) when is_map(opts) do
+    %JwksVerify.Options{prepared: call(fn -> :jwks_verify.options(opts) end)}
+  end
+
+  def options(opts) do
+    raise ArgumentError, "expected options as a keyword list, got: #{inspect(opts)}"
+  end
 
   @doc "Every reason atom the C core can return."
   @spec reasons() :: [atom()]
   def reasons, do: :jwks_verify.reasons()
 
+  defp prepared(opts), do: options(opts).prepared
+
+  @doc false
   # The Erlang API raises {badarg, Detail} for caller mistakes; Elixir callers
-  # expect ArgumentError with the detail in the message.
-  defp call(fun) do
+  # expect ArgumentError saying the same in Elixir syntax. Other Elixir faces
+  # (the cache, the Plug) call through here too.
+  def call(fun) do
     fun.()
   catch
     :error, {:badarg, detail} -> reraise ArgumentError, describe(detail), __STACKTRACE__
   end
 
-  defp describe(detail) when is_list(detail), do: List.to_string(detail)
-  defp describe(detail) when is_tuple(detail), do: inspect(detail)
-  defp describe(detail), do: inspect(detail)
+  @doc false
+  def describe(%{message: _} = detail), do: :jwks_verify_badarg.message(detail, :elixir)
+  def describe(detail) when is_binary(detail), do: detail
+  def describe(detail) when is_list(detail), do: List.to_string(detail)
+  def describe(detail), do: inspect(detail)
 end

@@ -14,7 +14,7 @@
 %% Verification
 -export([verify/3, verify_jws/3]).
 %% Options
--export([options/1, reasons/0]).
+-export([options/1, options_map/1, reasons/0]).
 %% For jwks_verify_cache only: verify/3 that names the kid of an unknown_kid
 -export([check/4]).
 
@@ -60,16 +60,22 @@
 %% other than `sig', ...) are kept with the reason, so a token naming one gets
 %% that reason; {@link key_set_info/1} lists them.
 -spec key_set(iodata()) -> {ok, key_set()} | {error, reason()}.
+key_set(<<"-----BEGIN", _/binary>>) ->
+    jwks_verify_badarg:error("key_set/1 expects a JWKS JSON document ({\"keys\": [...]}), "
+                             "got a PEM block");
 key_set(Json) when is_binary(Json) ->
     jwks_verify_nif:key_set(Json);
 key_set(Json) when is_list(Json) ->
     try iolist_to_binary(Json) of
-        Bin -> jwks_verify_nif:key_set(Bin)
+        Bin -> key_set(Bin)
     catch
-        error:badarg -> erlang:error({badarg, "key_set/1 expects a binary or iodata"})
+        error:badarg -> key_set_error(Json)
     end;
 key_set(Other) ->
-    erlang:error({badarg, {"key_set/1 expects a binary, got", Other}}).
+    key_set_error(Other).
+
+key_set_error(Other) ->
+    jwks_verify_badarg:bad_argument(json, Other, "a JWKS JSON document as a binary or iodata").
 
 %% @doc Describes a key set: each entry's kid, kty, alg and status
 %% (`ok' or the reason the key is refused), and how many are usable.
@@ -78,7 +84,9 @@ key_set(Other) ->
       keys := [#{kid := binary() | undefined, kty := binary(),
                  alg := binary() | undefined, status := ok | reason()}]}.
 key_set_info(KeySet) ->
-    Keys = jwks_verify_nif:key_set_info(KeySet),
+    Keys = try jwks_verify_nif:key_set_info(KeySet)
+           catch error:badarg -> not_a_key_set(KeySet)
+           end,
     Usable = length([K || #{status := ok} = K <- Keys]),
     #{usable => Usable, skipped => length(Keys) - Usable, keys => Keys}.
 
@@ -106,11 +114,15 @@ verify_jws(Token, KeySet, Opts) ->
         Error -> Error
     end.
 
-run(Token, KeySet, #jwks_verify_opts{} = Opts, Mode) when is_binary(Token) ->
+run(Token, KeySet, #jwks_verify_opts{} = Opts, Mode) when is_binary(Token),
+                                                       (is_reference(KeySet) orelse
+                                                        is_atom(KeySet)) ->
     Result =
         if
             is_atom(KeySet) -> jwks_verify_cache:verify(KeySet, Token, Opts, Mode);
-            true -> check(Token, KeySet, Opts, Mode)
+            true -> try check(Token, KeySet, Opts, Mode)
+                    catch error:badarg -> not_a_key_set(KeySet)
+                    end
         end,
     case Result of
         {error, {unknown_kid, _Kid}} -> {error, unknown_kid};
@@ -118,10 +130,18 @@ run(Token, KeySet, #jwks_verify_opts{} = Opts, Mode) when is_binary(Token) ->
     end;
 run(Token, KeySet, Opts, Mode) when is_binary(Token), is_map(Opts) ->
     run(Token, KeySet, options(Opts), Mode);
+run(Token, KeySet, #jwks_verify_opts{}, _Mode) when is_binary(Token), is_binary(KeySet) ->
+    jwks_verify_badarg:error("expected a key set from key_set/1 or a cache name, got a binary "
+                             "(a JWKS document? parse it once with key_set/1 and keep the result)");
+run(Token, KeySet, #jwks_verify_opts{}, _Mode) when is_binary(Token) ->
+    not_a_key_set(KeySet);
 run(Token, _KeySet, Opts, _Mode) when is_binary(Token) ->
-    erlang:error({badarg, {"options must be a map, got", Opts}});
+    jwks_verify_badarg:bad_argument(options, Opts, "a map");
 run(Token, _KeySet, _Opts, _Mode) ->
-    erlang:error({badarg, {"the token must be a binary, got", Token}}).
+    jwks_verify_badarg:bad_argument(token, Token, "a compact JWT as a binary").
+
+not_a_key_set(KeySet) ->
+    jwks_verify_badarg:bad_argument(key_set, KeySet, "a key set from key_set/1 or a cache name").
 
 %% @private
 %% The NIF's answer as is: `{error, {unknown_kid, Kid}}' names the token's kid,
@@ -141,39 +161,77 @@ check(Token, KeySet, Opts, Mode) ->
 -spec options(opts() | prepared_opts()) -> prepared_opts().
 options(#jwks_verify_opts{} = Prepared) ->
     Prepared;
+%% What the Elixir face's options/1 wraps (an opaque struct with a readable inspect).
+options(#{prepared := #jwks_verify_opts{} = Prepared}) ->
+    Prepared;
 options(Opts) when is_map(Opts) ->
     maps:fold(fun option/3, #jwks_verify_opts{}, Opts);
 options(Other) ->
-    erlang:error({badarg, {"options must be a map, got", Other}}).
+    jwks_verify_badarg:bad_argument(options, Other, "a map").
 
-option(algs, Algs, O) when is_list(Algs), Algs =/= [] ->
-    O#jwks_verify_opts{algs = lists:foldl(fun alg_bit/2, 0, Algs)};
+%% @doc Prepared options as a map of the option names (for logs and `inspect').
+-spec options_map(prepared_opts()) -> opts().
+options_map(#jwks_verify_opts{algs = Bits, iss = Iss, aud = Aud, leeway = L, now = Now,
+                              required = Req, typ = Typ, max_token_bytes = Max}) ->
+    Algs = [A || {I, A} <- lists:zip(lists:seq(0, length(?ALGS) - 1), ?ALGS),
+                 Bits band (1 bsl I) =/= 0],
+    M = #{algs => Algs, leeway => L, required => Req, max_token_bytes => Max},
+    maps:merge(M, maps:filter(fun(_, V) -> V =/= [] andalso V =/= undefined end,
+                              #{iss => Iss, aud => Aud, now => Now, typ => Typ})).
+
+-define(KNOWN, [algs, iss, aud, leeway, now, required, typ, max_token_bytes]).
+%% The NIF reads at most this many values of a list option (nif.c MAX_OPT_LIST).
+-define(MAX_VALUES, 64).
+
+%% Every value is checked here, never at verify time; an empty list or string
+%% would turn a check off, so it is a mistake, not a wildcard.
+option(algs, Algs, O) ->
+    O#jwks_verify_opts{algs = algs(Algs)};
 option(iss, Iss, O) ->
-    O#jwks_verify_opts{iss = binaries(iss, Iss)};
+    O#jwks_verify_opts{iss = values(iss, Iss, "a non-empty binary or a non-empty list of them")};
 option(aud, Aud, O) ->
-    O#jwks_verify_opts{aud = binaries(aud, Aud)};
+    O#jwks_verify_opts{aud = values(aud, Aud, "a non-empty binary or a non-empty list of them")};
 option(leeway, L, O) when is_integer(L), L >= 0, L < 1 bsl 40 ->
     O#jwks_verify_opts{leeway = L};
+option(leeway, L, _O) ->
+    jwks_verify_badarg:bad_value(leeway, L, "a non-negative integer (seconds)");
 option(now, Now, O) when is_integer(Now), abs(Now) < 1 bsl 62 ->
     O#jwks_verify_opts{now = Now};
+option(now, Now, _O) ->
+    jwks_verify_badarg:bad_value(now, Now, "an integer (seconds since the epoch)");
+option(required, [], O) ->
+    O#jwks_verify_opts{required = []};
 option(required, Req, O) when is_list(Req) ->
-    O#jwks_verify_opts{required = [B || B <- binaries(required, Req)]};
-option(typ, Typ, O) when is_binary(Typ) ->
+    O#jwks_verify_opts{required = values(required, Req, "a list of non-empty binaries")};
+option(required, Req, _O) ->
+    jwks_verify_badarg:bad_value(required, Req, "a list of non-empty binaries");
+option(typ, Typ, O) when is_binary(Typ), Typ =/= <<>> ->
     O#jwks_verify_opts{typ = Typ};
 option(typ, undefined, O) ->
     O#jwks_verify_opts{typ = undefined};
+option(typ, Typ, _O) ->
+    jwks_verify_badarg:bad_value(typ, Typ, "a non-empty binary, or undefined");
 option(max_token_bytes, N, O) when is_integer(N), N > 0, N < 1 bsl 30 ->
     O#jwks_verify_opts{max_token_bytes = N};
-option(Key, Value, _O) ->
-    Known = [algs, iss, aud, leeway, now, required, typ, max_token_bytes],
-    case lists:member(Key, Known) of
-        true -> erlang:error({badarg, {"bad value for option", Key, Value}});
-        false -> erlang:error({badarg, {"unknown option", Key, {known, Known}}})
-    end.
+option(max_token_bytes, N, _O) ->
+    jwks_verify_badarg:bad_value(max_token_bytes, N, "a positive integer (bytes)");
+option(Key, _Value, _O) ->
+    jwks_verify_badarg:unknown_option(Key, ?KNOWN).
+
+algs(Algs) when is_list(Algs), Algs =/= [] ->
+    try lists:foldl(fun alg_bit/2, 0, Algs)
+    catch throw:unsupported -> algs_error(Algs)
+    end;
+algs(Algs) ->
+    algs_error(Algs).
+
+algs_error(Algs) ->
+    jwks_verify_badarg:bad_value(algs, Algs, ["a non-empty list of ",
+                                              lists:join(", ", ?ALGS)]).
 
 alg_bit(Alg, Acc) ->
     case index_of(Alg, ?ALGS, 0) of
-        not_found -> erlang:error({badarg, {"unsupported algorithm in algs", Alg, {supported, ?ALGS}}});
+        not_found -> throw(unsupported);
         I -> Acc bor (1 bsl I)
     end.
 
@@ -181,14 +239,18 @@ index_of(X, [X | _], I) -> I;
 index_of(X, [_ | T], I) -> index_of(X, T, I + 1);
 index_of(_, [], _) -> not_found.
 
-binaries(_Key, B) when is_binary(B) -> [B];
-binaries(Key, L) when is_list(L) ->
-    case lists:all(fun is_binary/1, L) of
+values(Key, B, Expected) when is_binary(B) ->
+    values(Key, [B], Expected);
+values(Key, L, Expected) when is_list(L), L =/= [], length(L) =< ?MAX_VALUES ->
+    case lists:all(fun(V) -> is_binary(V) andalso V =/= <<>> end, L) of
         true -> L;
-        false -> erlang:error({badarg, {"bad value for option", Key, L}})
+        false -> jwks_verify_badarg:bad_value(Key, L, Expected)
     end;
-binaries(Key, Other) ->
-    erlang:error({badarg, {"bad value for option", Key, Other}}).
+values(Key, L, Expected) when is_list(L), L =/= [] ->
+    jwks_verify_badarg:bad_value(Key, L, [Expected, " (at most ",
+                                          integer_to_list(?MAX_VALUES), " values)"]);
+values(Key, Other, Expected) ->
+    jwks_verify_badarg:bad_value(Key, Other, Expected).
 
 %% @doc Every reason atom the C core can return, in code order (for docs and tests).
 -spec reasons() -> [atom()].

@@ -10,6 +10,7 @@ defmodule JwksVerifyTest do
   import JwksVerify.TokenHelpers
 
   doctest JwksVerify
+  doctest JwksVerify.Options
 
   @now 1_700_000_100
   @iss "https://issuer.example"
@@ -1055,6 +1056,78 @@ defmodule JwksVerifyTest do
       assert_raise ArgumentError, fn -> JwksVerify.verify(token, make_ref(), now: @now) end
       assert_raise ArgumentError, fn -> JwksVerify.verify(token, "keys", now: @now) end
       assert_raise ArgumentError, fn -> JwksVerify.key_set_info(make_ref()) end
+    end
+  end
+
+  # Issue 14: options that would turn a check off, and mistakes said as sentences.
+  describe "caller mistakes (fail closed, said clearly)" do
+    for {name, opts, pattern} <- [
+          {"aud: []", [aud: []], ~r/option :aud: expected a non-empty binary/},
+          {"iss: []", [iss: []], ~r/option :iss: expected a non-empty binary/},
+          {"iss: ~c\"\"", [iss: ~c""], ~r/option :iss: expected a non-empty binary.*got \[\]/},
+          {"iss: \"\"", [iss: ""], ~r/option :iss/},
+          {"aud: [\"\"]", [aud: [""]], ~r/option :aud/},
+          {"65 audiences", [aud: Enum.map(1..65, &"a#{&1}")], ~r/at most 64 values/},
+          {"65 required claims", [required: Enum.map(1..65, &"c#{&1}")], ~r/at most 64/},
+          {"a string leeway", [leeway: "5"],
+           ~r/option :leeway: expected a non-negative integer \(seconds\), got "5"$/},
+          {"a misspelt option", [leewy: 5], ~r/unknown option :leewy \(did you mean :leeway\?\)/},
+          {"an unsupported alg", [algs: ["none"]],
+           ~r/option :algs: expected a non-empty list of RS256.*got \["none"\]/}
+        ] do
+      test "#{name} raises at option time with a sentence", ctx do
+        assert_raise ArgumentError, unquote(Macro.escape(pattern)), fn ->
+          JwksVerify.options(unquote(opts))
+        end
+
+        # never later, at verify time
+        assert_raise ArgumentError, unquote(Macro.escape(pattern)), fn ->
+          JwksVerify.verify(rt_token(ctx, "RS256"), ctx.ks, unquote(opts))
+        end
+      end
+    end
+
+    test "64 audiences are fine and checked", ctx do
+      auds = Enum.map(1..63, &"a#{&1}") ++ [@aud]
+      assert {:ok, _} = JwksVerify.verify(rt_token(ctx, "RS256"), ctx.ks, now: @now, aud: auds)
+    end
+
+    test "messages carry no Erlang tuples or charlists" do
+      for opts <- [[leeway: "5"], [algs: ["none"]], [bogus: 1], [aud: []]] do
+        message = Exception.message(catch_error(JwksVerify.options(opts)))
+        refute message =~ "{"
+        refute message =~ "~c"
+        refute message =~ "<<"
+      end
+    end
+
+    test "a JWKS string where a key set goes says what was expected", ctx do
+      assert_raise ArgumentError, ~r/got a binary \(a JWKS document\? parse it once/, fn ->
+        JwksVerify.verify(rt_token(ctx, "RS256"), ~s({"keys": []}), now: @now)
+      end
+    end
+
+    test "a PEM passed to key_set/1 says a JWKS JSON document is expected" do
+      pem = File.read!(Path.join(__DIR__, "fixtures/keys/rsa2048.pub.pem"))
+
+      assert_raise ArgumentError, ~r/expects a JWKS JSON document/, fn ->
+        JwksVerify.key_set(pem)
+      end
+    end
+
+    test "key_set_info/1 says nil, not :undefined" do
+      {:ok, ks} = JwksVerify.key_set(~s({"keys": [{"kty": "OKP", "crv": "Ed25519",
+        "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}))
+
+      assert %{keys: [%{kid: nil, alg: nil, kty: "OKP", status: :ok}]} =
+               JwksVerify.key_set_info(ks)
+    end
+
+    test "options/1 is opaque and inspects readably" do
+      opts = JwksVerify.options(algs: ["ES256"], leeway: 5, aud: "api")
+      assert %JwksVerify.Options{} = opts
+      assert inspect(opts) =~ ~s(#JwksVerify.Options<algs: ["ES256"], aud: ["api"], leeway: 5)
+      assert JwksVerify.options(opts) == opts
     end
   end
 

@@ -146,7 +146,10 @@ badargs(#{ks := KS, rsa := Rsa}) ->
     ?assertError({badarg, _}, jwks_verify:verify(Token, KS, [{now, ?NOW}])),
     ?assertError({badarg, _}, jwks_verify:verify(binary_to_list(Token), KS, #{})),
     ?assertError({badarg, _}, jwks_verify:key_set(42)),
-    ?assertError(badarg, jwks_verify:verify(Token, make_ref(), #{now => ?NOW})).
+    ?assertError({badarg, #{argument := key_set}}, jwks_verify:verify(Token, make_ref(), #{now => ?NOW})),
+    ?assertError({badarg, #{option := aud}}, jwks_verify:options(#{aud => []})),
+    ?assertError({badarg, #{option := iss}}, jwks_verify:options(#{iss => ""})),
+    ?assertError({badarg, #{did_you_mean := leeway}}, jwks_verify:options(#{leewy => 1})).
 
 shared(#{ks := KS, rsa := Rsa}) ->
     Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{})),
