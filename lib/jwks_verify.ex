@@ -137,6 +137,31 @@ defmodule JwksVerify do
   def key_set(json), do: call(fn -> :jwks_verify.key_set(json) end)
 
   @doc """
+  Builds a key set from PEM public keys, for issuers that hand out PEM instead
+  of a JWKS (Firebase's certificates, keys pasted from a console).
+
+  Each entry is a map (or keyword list) with `:pem` and `:alg` (required: a PEM
+  says nothing of the algorithm) and an optional `:kid`. The PEM holds a
+  `PUBLIC KEY` (SubjectPublicKeyInfo), an `RSA PUBLIC KEY` (PKCS#1) or a
+  `CERTIFICATE` (its subject key; its dates and chain are not checked). Keys go
+  through the same checks as a JWKS's (RSA of 2048 bits or more, EC points on
+  their curve). A private key is `{:error, :private_key}`, a PEM with no
+  readable public key `{:error, :invalid_key}`, a key that does not fit its
+  `:alg` `{:error, :key_type_mismatch}`.
+
+      pem = File.read!("issuer.pub.pem")
+      {:ok, key_set} = JwksVerify.key_set_from_pem([%{pem: pem, alg: "RS256", kid: "k1"}])
+  """
+  @spec key_set_from_pem([%{pem: iodata(), alg: binary(), kid: binary()} | keyword()]) ::
+          {:ok, key_set()} | {:error, :private_key | reason()}
+  def key_set_from_pem(entries) when is_list(entries) do
+    entries = Enum.map(entries, fn e -> if is_list(e), do: Map.new(e), else: e end)
+    call(fn -> :jwks_verify.key_set_from_pem(entries) end)
+  end
+
+  def key_set_from_pem(other), do: call(fn -> :jwks_verify.key_set_from_pem(other) end)
+
+  @doc """
   Describes a key set: `%{usable: n, skipped: m, keys: [%{kid:, kty:, alg:, status:}]}`,
   where `status` is `:ok` or the reason the key is refused, and `kid`/`alg` are
   `nil` when the key has none.

@@ -10,7 +10,7 @@
 -module(jwks_verify).
 
 %% Key sets
--export([key_set/1, key_set_info/1]).
+-export([key_set/1, key_set_from_pem/1, key_set_info/1]).
 %% Verification
 -export([verify/3, verify_jws/3]).
 %% Options
@@ -76,6 +76,46 @@ key_set(Other) ->
 
 key_set_error(Other) ->
     jwks_verify_badarg:bad_argument(json, Other, "a JWKS JSON document as a binary or iodata").
+
+%% @doc A key set from PEM public keys, for issuers that hand out PEM instead
+%% of a JWKS. Each entry names its key's `alg' (required: a PEM says nothing of
+%% it) and optionally its `kid'; the PEM holds a `PUBLIC KEY'
+%% (SubjectPublicKeyInfo), an `RSA PUBLIC KEY' (PKCS#1) or a `CERTIFICATE'
+%% (its subject key; the certificate's dates and chain are not checked). Keys
+%% go through the same checks as a JWKS's; a refused key is kept with its
+%% reason (see {@link key_set_info/1}). A private key is `private_key', a PEM
+%% that holds no readable public key `invalid_key', a key whose type does not
+%% fit its `alg' `key_type_mismatch'.
+-spec key_set_from_pem([#{pem := iodata(), alg := binary(), kid => binary()}]) ->
+    {ok, key_set()} | {error, private_key | invalid_key | reason()}.
+key_set_from_pem(Entries) when is_list(Entries) ->
+    case jwks_verify_pem:to_jwks([pem_entry(E) || E <- Entries]) of
+        {ok, Json} -> jwks_verify_nif:key_set(Json);
+        Error -> Error
+    end;
+key_set_from_pem(Other) ->
+    jwks_verify_badarg:bad_argument(entries, Other, "a list of #{pem, alg, kid} maps").
+
+pem_entry(E) when is_map(E) ->
+    case maps:keys(maps:without([pem, alg, kid], E)) of
+        [Unknown | _] -> jwks_verify_badarg:unknown_option(Unknown, [pem, alg, kid]);
+        [] -> ok
+    end,
+    Pem = maps:get(pem, E, undefined),
+    Alg = maps:get(alg, E, undefined),
+    Bin = try iolist_to_binary(Pem)
+          catch error:badarg -> jwks_verify_badarg:bad_value(pem, Pem, "PEM text")
+          end,
+    index_of(Alg, ?ALGS, 0) =:= not_found andalso
+        jwks_verify_badarg:bad_value(alg, Alg, ["one of ", lists:join(", ", ?ALGS)]),
+    case E of
+        #{kid := Kid} when not is_binary(Kid); Kid =:= <<>> ->
+            jwks_verify_badarg:bad_value(kid, Kid, "a non-empty binary");
+        _ ->
+            (maps:with([kid], E))#{pem => Bin, alg => Alg}
+    end;
+pem_entry(Other) ->
+    jwks_verify_badarg:bad_argument(entry, Other, "a map with pem and alg (and optionally kid)").
 
 %% @doc Describes a key set: each entry's kid, kty, alg and status
 %% (`ok' or the reason the key is refused), and how many are usable.
