@@ -206,6 +206,25 @@ defmodule JwksVerify do
   end
 
   @doc """
+  Checks that verified claims grant every scope in `required`, for per-action
+  checks in a controller.
+
+  Scopes come from the token's `scope` claim (a space-separated string, RFC 9068
+  §2.2.3) or `scp` (an array, as Azure AD and Okta send). They compare whole:
+  `"read"` does not grant `"read:all"`.
+
+      iex> JwksVerify.check_scopes(%{"scope" => "read write"}, ["read"])
+      :ok
+      iex> JwksVerify.check_scopes(%{"scp" => ["read"]}, ["read", "write"])
+      {:error, {:insufficient_scope, ["write"]}}
+      iex> JwksVerify.check_scopes(%{"scope" => "read:all"}, ["read"])
+      {:error, {:insufficient_scope, ["read"]}}
+  """
+  @spec check_scopes(claims(), [binary()]) :: :ok | {:error, {:insufficient_scope, [binary()]}}
+  def check_scopes(claims, required),
+    do: call(fn -> :jwks_verify.check_scopes(claims, required) end)
+
+  @doc """
   Validates options once, for repeated use (the cache and the Plug do this at start).
   Raises `ArgumentError` on an unknown option or a bad value.
   """

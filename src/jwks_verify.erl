@@ -13,6 +13,8 @@
 -export([key_set/1, key_set_from_pem/1, key_set_info/1]).
 %% Verification
 -export([verify/3, verify_jws/3]).
+%% Authorization on verified claims
+-export([check_scopes/2]).
 %% Options
 -export([options/1, options_map/1, reasons/0]).
 %% For jwks_verify_cache only: verify/3 that names the kid of an unknown_kid
@@ -182,6 +184,32 @@ run(Token, _KeySet, _Opts, _Mode) ->
 
 not_a_key_set(KeySet) ->
     jwks_verify_badarg:bad_argument(key_set, KeySet, "a key set from key_set/1 or a cache name").
+
+%% @doc Checks that verified claims grant every scope in `Required': the
+%% token's `scope' (a space-separated string, RFC 9068 §2.2.3 and RFC 8693
+%% §4.2) or `scp' (an array, as Azure AD and Okta send, or a string). Scopes
+%% compare whole and exactly: `read' does not grant `read:all'. Answers the
+%% missing scopes, in the order asked, so a 403 can name them (RFC 6750 §3.1).
+-spec check_scopes(claims(), [binary()]) -> ok | {error, {insufficient_scope, [binary()]}}.
+check_scopes(Claims, Required) when is_map(Claims), is_list(Required) ->
+    lists:all(fun(S) -> is_binary(S) andalso S =/= <<>> end, Required) orelse
+        jwks_verify_badarg:bad_argument(scopes, Required, "a list of non-empty binaries"),
+    Granted = granted(Claims),
+    case [S || S <- Required, not lists:member(S, Granted)] of
+        [] -> ok;
+        Missing -> {error, {insufficient_scope, Missing}}
+    end;
+check_scopes(Claims, Required) when is_map(Claims) ->
+    jwks_verify_badarg:bad_argument(scopes, Required, "a list of non-empty binaries");
+check_scopes(Claims, _Required) ->
+    jwks_verify_badarg:bad_argument(claims, Claims, "verified claims (a map)").
+
+granted(Claims) ->
+    split_scopes(maps:get(<<"scope">>, Claims, [])) ++ split_scopes(maps:get(<<"scp">>, Claims, [])).
+
+split_scopes(S) when is_binary(S) -> binary:split(S, [<<" ">>], [global, trim_all]);
+split_scopes(L) when is_list(L) -> [S || S <- L, is_binary(S)];
+split_scopes(_) -> [].
 
 %% @private
 %% The NIF's answer as is: `{error, {unknown_kid, Kid}}' names the token's kid,

@@ -1131,6 +1131,38 @@ defmodule JwksVerifyTest do
     end
   end
 
+  describe "check_scopes/2" do
+    test "scope string and scp array both grant, together too" do
+      assert JwksVerify.check_scopes(%{"scope" => "  read   write "}, ["write", "read"]) == :ok
+      assert JwksVerify.check_scopes(%{"scp" => ["read", "write"]}, ["write"]) == :ok
+      assert JwksVerify.check_scopes(%{"scp" => "read write"}, ["write"]) == :ok
+
+      assert JwksVerify.check_scopes(%{"scope" => "read", "scp" => ["write"]}, ["read", "write"]) ==
+               :ok
+
+      assert JwksVerify.check_scopes(%{}, []) == :ok
+    end
+
+    test "a scope is matched whole, never as a prefix or case-folded" do
+      for {claims, want} <- [
+            {%{"scope" => "read:all"}, "read"},
+            {%{"scope" => "read"}, "read:all"},
+            {%{"scope" => "READ"}, "read"},
+            {%{"scp" => ["read write"]}, "read"},
+            {%{"scope" => 1}, "read"},
+            {%{"scp" => [1, nil]}, "read"},
+            {%{}, "read"}
+          ] do
+        assert JwksVerify.check_scopes(claims, [want]) == {:error, {:insufficient_scope, [want]}}
+      end
+    end
+
+    test "required scopes must be a list of non-empty strings" do
+      assert_raise ArgumentError, ~r/scopes/, fn -> JwksVerify.check_scopes(%{}, "read") end
+      assert_raise ArgumentError, ~r/scopes/, fn -> JwksVerify.check_scopes(%{}, [""]) end
+    end
+  end
+
   describe "sharing" do
     test "one key set serves many processes at once, also from ETS", ctx do
       table = :ets.new(:shared_key_set, [:set, :public, read_concurrency: true])
