@@ -129,23 +129,6 @@ defmodule JwksVerify.HttpdTest do
     end
   end
 
-  describe "an Erlang user's module (test/erl/jwks_verify_httpd_example.erl)" do
-    test "guards its routes and verifies with the cache", %{key: key, issuer: issuer} do
-      {:ok, example} = :jwks_verify_httpd_example.start(issuer.url)
-      on_exit(fn -> :jwks_verify_httpd_example.stop(example) end)
-      base = "http://127.0.0.1:#{example.port}"
-      token = rs256(key, "k1", claims(%{"sub" => "alice"}))
-
-      assert {200, _, "hello alice"} = get(base <> "/api/me", bearer_headers(token))
-      assert {200, _, "public"} = get(base <> "/public")
-      assert {401, _, _} = get(base <> "/api/me")
-      assert {:ok, %{"sub" => "alice"}} = :jwks_verify_httpd_example.verify(token)
-
-      assert :jwks_verify_httpd_example.verify(rs256(key, "k1", claims(%{"aud" => "x"}))) ==
-               {:error, :invalid_audience}
-    end
-  end
-
   describe "configuration" do
     test "a static key set instead of a cache", %{key: key} do
       {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
