@@ -61,8 +61,8 @@ defmodule JwksVerify.ReadmeTest do
     end
   end
 
-  @tag :tmp_dir
-  test "the httpd example runs as written and guards its routes", %{tmp_dir: dir} do
+  test "the httpd example runs as written and guards its routes" do
+    dir = tmp_dir!("jwks_verify_readme")
     blocks = erlang_blocks()
     assert length(blocks) == 2
     {modules, [setup]} = Enum.split_with(blocks, &(&1 =~ ~r/^-module\(/m))
@@ -117,5 +117,13 @@ defmodule JwksVerify.ReadmeTest do
   defp rs256(key, extra) do
     claims = Map.merge(%{"iss" => @iss, "aud" => @aud, "exp" => now() + 300}, extra)
     token(key, "RS256", claims, %{"kid" => "k1"})
+  end
+
+  # A fresh directory under the system's temporary directory, removed on exit.
+  defp tmp_dir!(prefix) do
+    dir = Path.join(System.tmp_dir!(), "#{prefix}_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    dir
   end
 end
