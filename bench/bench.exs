@@ -15,7 +15,8 @@
 #   jwks_verify           JwksVerify.verify/3, key set in hand, options prepared once
 #   jwks_verify_keyword   the same with a keyword list validated on every call
 #   cache                 JwksVerify.verify/3 given a JwksVerify.Cache name (static JWKS)
-#   plug_core             JwksVerify.Plug.Core.check/3: request headers in, claims out
+#   plug_core             :jwks_verify_guard.check/3 (the Plug's and httpd's decision):
+#                         request headers in, claims out
 #   jose                  erlang-jose's jose_jwt:verify_strict/3 (what JOSE.JWT.verify_strict/3
 #                         calls), the right JWK pre-parsed and in hand; no claim checks
 #   jose_app              what a Phoenix app on JOSE does per request: peek the header,
@@ -140,19 +141,19 @@ defmodule JwksVerify.Bench do
   end
 
   defp run_path(:plug_core, c) do
-    if Code.ensure_loaded?(JwksVerify.Plug.Core) and Code.ensure_loaded?(JwksVerify.Cache) do
+    if Code.ensure_loaded?(:jwks_verify_guard) and Code.ensure_loaded?(JwksVerify.Cache) do
       name = :jwks_verify_bench_cache
       unless Process.whereis(name), do: {:ok, _} = start_cache(name, c.jwks_json)
-      config = JwksVerify.Plug.Core.init(cache: name, algs: [c.alg], iss: c.iss, aud: c.aud)
+      config = :jwks_verify_guard.init(cache: name, algs: [c.alg], iss: c.iss, aud: c.aud)
       headers = request_headers(c.token)
       path = "/api/orders/42"
 
       check(
-        fn -> JwksVerify.Plug.Core.check(config, headers, path) end,
+        fn -> :jwks_verify_guard.check(config, headers, path) end,
         &match?({:ok, %{"sub" => _}}, &1)
       )
     else
-      skipped("JwksVerify.Plug.Core or JwksVerify.Cache is not compiled in this tree")
+      skipped(":jwks_verify_guard or JwksVerify.Cache is not compiled in this tree")
     end
   end
 

@@ -3,29 +3,32 @@
 %% The same guard as `JwksVerify.Plug', for services without Plug: an httpd
 %% module (`do/1') that lets a request through when it carries a valid bearer
 %% token, and answers it with the same 401/400/503 JSON response otherwise.
-%% Every decision is made by `JwksVerify.Plug.Core', the function the Plug
-%% calls; this module only moves values between it and httpd.
+%% Every decision is made by {@link jwks_verify_guard}, the pure function the
+%% Plug calls too; this module only moves values between it and httpd, and
+%% needs no Elixir.
 %%
 %% Put it first in `modules' and give it its options under the `jwks_verify'
-%% property (they are validated when httpd starts; a bad option fails the
-%% start):
+%% property. {@link store/2} checks them with {@link jwks_verify_guard:init/1}
+%% when httpd starts, so a bad option fails `inets:start(httpd, ...)' with
+%% `{error, {jwks_verify, Description}}':
 %% ```
 %% {ok, _} = jwks_verify_cache:start_link(my_jwks,
 %%     #{jwks_uri => <<"https://issuer.example/.well-known/jwks.json">>}),
-%% {ok, _} = inets:start(httpd, [
-%%     {port, 8080}, {server_name, "api"}, {server_root, "/tmp"},
-%%     {document_root, "/tmp"},
+%% {ok, Httpd} = inets:start(httpd, [
+%%     {port, 8080}, {bind_address, {127, 0, 0, 1}},
+%%     {server_name, "api"}, {server_root, "/tmp"}, {document_root, "/tmp"},
 %%     {modules, [jwks_verify_httpd, my_api]},
 %%     {jwks_verify, [{cache, my_jwks},
 %%                    {iss, <<"https://issuer.example/">>},
 %%                    {aud, <<"my-api">>},
 %%                    {public_paths, [<<"/public">>]}]}]).
 %% '''
-%% The options are those of `JwksVerify.Plug' (`cache', `iss', `aud', `algs',
-%% `leeway', `required', `typ', `public_paths', `skip', `unavailable_status',
-%% `realm', ...) plus `key_set' (a key set from {@link jwks_verify:key_set/1}).
-%% Without a `jwks_verify' property the options come from the application
-%% environment: `{jwks_verify, [{httpd, Options}]}'.
+%% The options are those of {@link jwks_verify_guard:init/1}: `cache' or
+%% `key_set', `iss', `aud', `algs', `leeway', `required', `typ',
+%% `max_token_bytes', `public_paths', `skip', `on_error',
+%% `unavailable_status', `realm'. Without a `jwks_verify' property they come
+%% from the application environment, `{jwks_verify, [{httpd, Options}]}',
+%% checked at the first request.
 %%
 %% On success the claims are added to the data the next modules get:
 %% `jwks_verify_httpd:claims(ModData)', or
@@ -37,6 +40,10 @@
 %% `on_error', when set to `{Module, Function}', is called as
 %% `Module:Function(ModData, #{reason, status, headers, body})' and its result
 %% is returned from `do/1'.
+%%
+%% Should the guard itself fail (a `skip' function that crashes, no options
+%% at all), the request is answered `500', fail closed, and the failure is
+%% logged with `logger', without the request's headers.
 -module(jwks_verify_httpd).
 
 %% httpd module callbacks
@@ -45,8 +52,7 @@
 -export([claims/1]).
 
 -include_lib("inets/include/httpd.hrl").
-
--define(CORE, 'Elixir.JwksVerify.Plug.Core').
+-include_lib("kernel/include/logger.hrl").
 
 %%--------------------------------------------------------------------
 %% httpd module callbacks
@@ -57,19 +63,26 @@
 -spec do(#mod{}) -> {proceed, list()} | {break, list()} | term().
 do(#mod{data = Data} = Info) ->
     case answered(Data) of
-        true -> {proceed, Data};
-        false -> guard(Info)
+        true ->
+            {proceed, Data};
+        false ->
+            try
+                guard(Info)
+            catch
+                Class:Reason:Stack -> failed(Class, Reason, Stack)
+            end
     end.
 
-%% @doc Validates the `jwks_verify' property once, when httpd starts.
+%% @doc Checks the `jwks_verify' property once, when httpd starts, with
+%% {@link jwks_verify_guard:init/1}: a bad option makes the start fail with
+%% `{error, {jwks_verify, Description}}'.
 -spec store({jwks_verify, list() | map()}, list()) ->
-    {ok, {jwks_verify, map()}} | {error, term()}.
+    {ok, {jwks_verify, jwks_verify_guard:config()}} | {error, {jwks_verify, binary()}}.
 store({jwks_verify, Opts}, _ConfigList) ->
     try
-        {ok, {jwks_verify, ?CORE:init(Opts)}}
+        {ok, {jwks_verify, jwks_verify_guard:init(Opts)}}
     catch
-        error:#{'__exception__' := true, message := Message} ->
-            {error, {jwks_verify, Message}}
+        error:{badarg, Description} -> {error, {jwks_verify, Description}}
     end.
 
 %%--------------------------------------------------------------------
@@ -87,22 +100,33 @@ claims(#mod{data = Data}) ->
 
 guard(#mod{config_db = Db, parsed_header = Headers, request_uri = Uri, data = Data} = Info) ->
     Config = config(Db),
-    case ?CORE:check(Config, authorization(Headers), path(Uri)) of
+    case jwks_verify_guard:decide(Config, authorization(Headers), path(Uri)) of
         {ok, Claims} -> {proceed, [{jwks_verify_claims, Claims} | Data]};
         skip -> {proceed, Data};
-        {error, Reason} -> refuse(Info, Reason, Config)
+        {error, Reason, Response} -> refuse(Info, Reason, Response, Config)
     end.
 
-refuse(Info, Reason, Config) ->
-    {error, Status, Headers, Body} = ?CORE:response(Config, Reason),
-    case maps:get(on_error, Config) of
+refuse(Info, Reason, {Status, Headers, Body}, #{on_error := OnError}) ->
+    case OnError of
         {M, F} ->
             M:F(Info, #{reason => Reason, status => Status, headers => Headers, body => Body});
-        nil ->
+        undefined ->
             Head = [{code, Status}, {content_length, integer_to_list(byte_size(Body))}
                     | [{binary_to_list(N), binary_to_list(V)} || {N, V} <- Headers]],
             {break, [{response, {response, Head, [Body]}}]}
     end.
+
+%% httpd answers a crash with a bare 500 and logs it only to a configured
+%% error log: log it here, arguments dropped from the stack (they may hold
+%% the token), and end the chain with a 500.
+failed(Class, Reason, Stack) ->
+    ?LOG_ERROR(#{what => "jwks_verify_httpd could not decide a request",
+                 class => Class, reason => Reason,
+                 stacktrace => [{M, F, arity(A), L} || {M, F, A, L} <- Stack]}),
+    {break, [{status, {500, none, "jwks_verify_httpd failed"}}]}.
+
+arity(Args) when is_list(Args) -> length(Args);
+arity(Arity) -> Arity.
 
 %% An earlier module (mod_auth, mod_alias errors, ...) has already answered.
 answered(Data) ->
@@ -121,19 +145,19 @@ app_env_config() ->
             Key = {?MODULE, Opts},
             case persistent_term:get(Key, undefined) of
                 undefined ->
-                    Config = ?CORE:init(Opts),
+                    Config = jwks_verify_guard:init(Opts),
                     persistent_term:put(Key, Config),
                     Config;
                 Config ->
                     Config
             end;
         undefined ->
-            erlang:error({badarg, "jwks_verify_httpd needs a jwks_verify property in the "
-                                  "httpd config or {jwks_verify, [{httpd, Options}]} in the "
-                                  "application environment"})
+            erlang:error({badarg, <<"jwks_verify_httpd needs a jwks_verify property in the "
+                                    "httpd config or {jwks_verify, [{httpd, Options}]} in the "
+                                    "application environment">>})
     end.
 
-%% httpd gives lowercase names and one entry per header line; the core only
+%% httpd gives lowercase names and one entry per header line; the guard only
 %% reads `authorization', and must see every copy of it.
 authorization(Headers) ->
     [{<<"authorization">>, list_to_binary(V)} || {"authorization", V} <- Headers].

@@ -1,7 +1,7 @@
 # Guards :jwks_verify_httpd, the guard for OTP's httpd, end to end: real HTTP
 # on 127.0.0.1 with :httpc (and raw sockets for what :httpc won't send), an
 # issuer serving its JWKS over HTTP to a JwksVerify.Cache, and the same
-# 200/400/401/503 answers as the Plug, since both call JwksVerify.Plug.Core.
+# 200/400/401/503 answers as the Plug, since both call :jwks_verify_guard.
 defmodule JwksVerify.HttpdTest do
   use ExUnit.Case, async: false
 
@@ -88,7 +88,7 @@ defmodule JwksVerify.HttpdTest do
       {status, response} = raw_request(port, request)
       assert status == 400
       assert response =~ ~s(error="invalid_request")
-      assert response =~ ~s({"details":"multiple authorization headers","error":"Bad Request"})
+      assert response =~ ~s({"error":"Bad Request","details":"multiple authorization headers"})
     end
 
     test "a public path needs no token; other paths are guarded", %{api: api} do
@@ -129,23 +129,6 @@ defmodule JwksVerify.HttpdTest do
     end
   end
 
-  describe "an Erlang user's module (test/erl/jwks_verify_httpd_example.erl)" do
-    test "guards its routes and verifies with the cache", %{key: key, issuer: issuer} do
-      {:ok, example} = :jwks_verify_httpd_example.start(issuer.url)
-      on_exit(fn -> :jwks_verify_httpd_example.stop(example) end)
-      base = "http://127.0.0.1:#{example.port}"
-      token = rs256(key, "k1", claims(%{"sub" => "alice"}))
-
-      assert {200, _, "hello alice"} = get(base <> "/api/me", bearer_headers(token))
-      assert {200, _, "public"} = get(base <> "/public")
-      assert {401, _, _} = get(base <> "/api/me")
-      assert {:ok, %{"sub" => "alice"}} = :jwks_verify_httpd_example.verify(token)
-
-      assert :jwks_verify_httpd_example.verify(rs256(key, "k1", claims(%{"aud" => "x"}))) ==
-               {:error, :invalid_audience}
-    end
-  end
-
   describe "configuration" do
     test "a static key set instead of a cache", %{key: key} do
       {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
@@ -158,17 +141,43 @@ defmodule JwksVerify.HttpdTest do
       assert {401, _, _} = get(api.base <> "/api/protected")
     end
 
-    test "a bad option fails the start of httpd" do
-      assert {:error, _} =
-               :inets.start(:httpd,
-                 port: 0,
-                 bind_address: {127, 0, 0, 1},
-                 server_name: ~c"bad",
-                 server_root: ~c"/tmp",
-                 document_root: ~c"/tmp",
-                 modules: [:jwks_verify_httpd],
-                 jwks_verify: [cache: :x, bogus: 1]
-               )
+    test "a bad option fails the start of httpd, with the guard's description" do
+      for {opts, message} <- [
+            {[cache: :x, bogus: 1], ~r/^jwks_verify_guard: unknown option bogus \(given 1\)/},
+            {[cache: :x, leeway: -1], ~r/option leeway must be a non-negative integer/},
+            {[iss: "https://i/"], ~r/option cache .* is required/},
+            {%{cache: :x, public_paths: ["x"]}, ~r/public_paths: a path must start with "\/"/}
+          ] do
+        assert {:error, error} =
+                 :inets.start(:httpd,
+                   port: 0,
+                   bind_address: {127, 0, 0, 1},
+                   server_name: ~c"bad",
+                   server_root: ~c"/tmp",
+                   document_root: ~c"/tmp",
+                   modules: [:jwks_verify_httpd],
+                   jwks_verify: opts
+                 )
+
+        assert {:jwks_verify, description} = find_store_error(error), inspect(error)
+        assert description =~ message
+      end
+    end
+
+    test "a guard that fails answers 500 and logs it, without the token", %{key: key} do
+      {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+      api = start_api(key_set: ks, skip: {__MODULE__, :crash})
+      on_exit(fn -> stop_httpd(api.server) end)
+      token = rs256(key, "k1", claims())
+
+      log =
+        ExUnit.CaptureLog.capture_log(fn ->
+          assert {500, _, _} = get(api.base <> "/api/protected", bearer_headers(token))
+        end)
+
+      assert log =~ "jwks_verify_httpd could not decide a request"
+      assert log =~ "skip callback crashed"
+      refute log =~ token
     end
 
     test "the application environment, when httpd has no jwks_verify property", %{key: key} do
@@ -197,9 +206,24 @@ defmodule JwksVerify.HttpdTest do
     end
   end
 
+  # {:jwks_verify, description} wherever inets put it in its start error.
+  defp find_store_error({:jwks_verify, description} = found) when is_binary(description),
+    do: found
+
+  defp find_store_error(term) when is_tuple(term),
+    do: term |> Tuple.to_list() |> find_store_error()
+
+  defp find_store_error(list) when is_list(list),
+    do: Enum.find_value(list, &find_store_error/1)
+
+  defp find_store_error(_), do: nil
+
+  # A skip callback that crashes.
+  def crash(_path), do: raise("skip callback crashed")
+
   # An on_error callback: answers 418 with the details as plain text.
   def teapot(_mod_data, %{reason: reason}) do
-    body = JwksVerify.Plug.Core.details(reason)
+    body = :jwks_verify_guard.details(reason)
     head = [code: 418, content_type: ~c"text/plain", content_length: ~c"#{byte_size(body)}"]
     {:break, [response: {:response, head, [body]}]}
   end

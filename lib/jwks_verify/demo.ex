@@ -9,7 +9,7 @@ defmodule JwksVerify.Demo do
       `/.well-known/jwks.json` (tokens are signed with `:public_key`);
     * a `JwksVerify.Cache` fetching that JWKS over HTTP;
     * an API guarded by `:jwks_verify_httpd`, which calls
-      `JwksVerify.Plug.Core`, the decision `JwksVerify.Plug` makes in Phoenix:
+      `:jwks_verify_guard`, the decision `JwksVerify.Plug` makes in Phoenix:
       `/api/protected` answers `{"message":"Access granted","user":claims}`
       and `/public` needs no token.
 
@@ -19,7 +19,7 @@ defmodule JwksVerify.Demo do
   valid request, and stops everything.
   """
 
-  alias JwksVerify.Plug.Core
+  alias JwksVerify.Demo.Json
 
   @aud "demo-api"
   @cache JwksVerify.Demo.Jwks
@@ -143,7 +143,7 @@ defmodule JwksVerify.Demo do
 
     valid = sign(key1, claims)
     [h, _p, s] = String.split(valid, ".")
-    tampered = Enum.join([h, b64(Core.encode_json(%{claims | "sub" => "admin"})), s], ".")
+    tampered = Enum.join([h, b64(Json.encode(%{claims | "sub" => "admin"})), s], ".")
     expired = sign(key1, %{claims | "iat" => now - 3600, "exp" => now - 60})
     wrong_iss = sign(key1, %{claims | "iss" => "https://evil.example/"})
 
@@ -246,7 +246,7 @@ defmodule JwksVerify.Demo do
   defp scenario(results, name), do: Enum.find(results, &(&1.scenario == name))
 
   # Round trips of a valid request over loopback HTTP, and the guard's own
-  # decision (JwksVerify.Plug.Core through the cache) without HTTP.
+  # decision (:jwks_verify_guard through the cache) without HTTP.
   defp print_latency(base, iss, key, guard, samples) do
     now = System.system_time(:second)
     token = sign(key, %{"iss" => iss, "aud" => @aud, "sub" => "alice", "exp" => now + 300})
@@ -258,13 +258,13 @@ defmodule JwksVerify.Demo do
         micros
       end
 
-    config = Core.init(guard)
+    config = :jwks_verify_guard.init(guard)
     plug_headers = [{"authorization", "Bearer " <> token}]
 
     core =
       for _ <- 1..samples do
         {micros, _decision} =
-          :timer.tc(fn -> Core.decide(config, plug_headers, "/api/protected") end)
+          :timer.tc(fn -> :jwks_verify_guard.decide(config, plug_headers, "/api/protected") end)
 
         micros
       end
@@ -272,7 +272,7 @@ defmodule JwksVerify.Demo do
     info("")
     info("Latency of a valid request, #{samples} samples (median / 99th percentile):")
     info("  HTTP round trip on loopback    #{stats(http)}")
-    info("  the guard alone (Core.decide)  #{stats(core)}")
+    info("  the guard alone (decide/3)     #{stats(core)}")
   end
 
   defp stats(samples) do
@@ -307,7 +307,7 @@ defmodule JwksVerify.Demo do
   defp new_key(kid), do: %{kid: kid, key: :public_key.generate_key({:rsa, 2048, 65_537})}
 
   defp jwks(keys) do
-    Core.encode_json(%{
+    Json.encode(%{
       "keys" =>
         for %{kid: kid, key: key} <- keys do
           # RSAPrivateKey: {_, version, modulus, publicExponent, ...}
@@ -327,8 +327,8 @@ defmodule JwksVerify.Demo do
   end
 
   defp sign(%{kid: kid, key: key}, claims) do
-    header = Core.encode_json(%{"alg" => "RS256", "typ" => "JWT", "kid" => kid})
-    input = b64(header) <> "." <> b64(Core.encode_json(claims))
+    header = Json.encode(%{"alg" => "RS256", "typ" => "JWT", "kid" => kid})
+    input = b64(header) <> "." <> b64(Json.encode(claims))
     input <> "." <> b64(:public_key.sign(input, :sha256, key))
   end
 
@@ -386,7 +386,7 @@ defmodule JwksVerify.Demo.Api do
   require Record
   Record.defrecordp(:mod, Record.extract(:mod, from_lib: "inets/include/httpd.hrl"))
 
-  alias JwksVerify.Plug.Core
+  alias JwksVerify.Demo.Json
 
   def unquote(:do)(mod(request_uri: uri, data: data) = m) do
     if List.keymember?(data, :response, 0) do
@@ -394,11 +394,11 @@ defmodule JwksVerify.Demo.Api do
     else
       case uri |> List.to_string() |> String.split("?") |> hd() do
         "/public" ->
-          reply(200, Core.encode_json(%{"message" => "Public content"}))
+          reply(200, Json.encode(%{"message" => "Public content"}))
 
         "/api/protected" ->
           user = :jwks_verify_httpd.claims(m)
-          reply(200, Core.encode_json(%{"message" => "Access granted", "user" => user}))
+          reply(200, Json.encode(%{"message" => "Access granted", "user" => user}))
 
         _ ->
           reply(404, ~s({"error":"not found"}))
@@ -416,4 +416,35 @@ defmodule JwksVerify.Demo.Api do
 
     {:proceed, [response: {:response, head, [body]}]}
   end
+end
+
+defmodule JwksVerify.Demo.Json do
+  @moduledoc false
+  # The JSON the demo writes (JWKS, token parts, API answers): maps with
+  # string keys (sorted), lists, strings, integers, booleans, nil/:null.
+  # Strings are escaped for `"`, `\` and control characters only.
+
+  def encode(term), do: IO.iodata_to_binary(json(term))
+
+  defp json(true), do: "true"
+  defp json(false), do: "false"
+  defp json(nil), do: "null"
+  defp json(:null), do: "null"
+  defp json(i) when is_integer(i), do: Integer.to_string(i)
+  defp json(f) when is_float(f), do: :erlang.float_to_binary(f, [:short])
+  defp json(s) when is_binary(s), do: [?", Enum.map(:binary.bin_to_list(s), &char/1), ?"]
+  defp json(l) when is_list(l), do: [?[, Enum.map_intersperse(l, ?,, &json/1), ?]]
+
+  defp json(m) when is_map(m) do
+    [
+      ?{,
+      m |> Enum.sort() |> Enum.map_intersperse(?,, fn {k, v} -> [json(k), ?:, json(v)] end),
+      ?}
+    ]
+  end
+
+  defp char(?"), do: "\\\""
+  defp char(?\\), do: "\\\\"
+  defp char(c) when c < 0x20, do: :io_lib.format("\\u~4.16.0B", [c])
+  defp char(c), do: c
 end

@@ -6,9 +6,9 @@ defmodule JwksVerify.Plug do
   It reads the token from the `authorization` header (RFC 6750 §2.1, scheme
   `Bearer` in any case), verifies it against a `JwksVerify.Cache` and puts
   the claims in `conn.assigns.current_user` (see `:assign`). Every decision is
-  made by `JwksVerify.Plug.Core`, a pure function tested without Plug; this
-  module is only the few `Plug.Conn` calls around it, and compiles and loads
-  whether or not Plug is installed.
+  made by `:jwks_verify_guard`, a pure Erlang function of headers and path
+  that `:jwks_verify_httpd` shares; this module is only the few `Plug.Conn`
+  calls around it, and compiles and loads whether or not Plug is installed.
 
   ## Usage
 
@@ -71,14 +71,16 @@ defmodule JwksVerify.Plug do
       defaults to `503`.
     * `:realm` - a `realm` for the `WWW-Authenticate` challenge.
 
-  `init/1` raises `ArgumentError` on an unknown option or a bad value, and
-  returns plain data, so Phoenix can embed it in the compiled router.
+  `init/1` checks the options with `:jwks_verify_guard.init/1`, raises
+  `ArgumentError` on an unknown option or a bad value, and returns plain
+  data, so Phoenix can embed it in the compiled router.
 
   ## Responses
 
   A refused request is halted with a JSON body
   `{"error":"Unauthorized","details":"token expired"}` (the `details` strings
-  are listed by `JwksVerify.Plug.Core.details/1`) and, as RFC 6750 §3 asks:
+  are listed by `details/1` and `:jwks_verify_guard.reasons/0`) and, as
+  RFC 6750 §3 asks:
 
     * no token (or another scheme such as `Basic`): `401`,
       `www-authenticate: Bearer`;
@@ -108,34 +110,38 @@ defmodule JwksVerify.Plug do
       prefer not to, answer generically with `:on_error`.
   """
 
-  alias JwksVerify.Plug.Core
-
   # Plug is optional: the behaviour is declared only where Plug is present,
   # and Plug.Conn is called at runtime, to send the default error response.
   if Code.ensure_loaded?(Plug), do: @behaviour(Plug)
   @compile {:no_warn_undefined, Plug.Conn}
 
   @doc """
-  Validates the options; the result is plain data. See the module docs.
+  Checks the options with `:jwks_verify_guard.init/1`; the result is plain
+  data. See the module docs.
   """
-  @spec init(keyword()) :: Core.config()
+  @spec init(keyword()) :: :jwks_verify_guard.config()
   def init(opts) do
-    if is_list(opts) and Keyword.has_key?(opts, :key_set) do
+    if (is_list(opts) and List.keymember?(opts, :key_set, 0)) or
+         (is_map(opts) and is_map_key(opts, :key_set)) do
       raise ArgumentError,
             "JwksVerify.Plug takes :cache, not :key_set: Phoenix compiles the options " <>
               "into the router, and a key set can't be compiled in. Start a JwksVerify.Cache " <>
               "(it also takes a static JWKS) and pass its name"
     end
 
-    Core.init(opts)
+    :jwks_verify_guard.init(opts)
+  catch
+    # The raw Erlang error: a rescue would see it normalized, description lost.
+    :error, {:badarg, description} when is_binary(description) ->
+      reraise ArgumentError, description, __STACKTRACE__
   end
 
   @doc """
   Verifies the request's bearer token; assigns the claims or halts.
   """
-  @spec call(conn, Core.config()) :: conn when conn: map()
+  @spec call(conn, :jwks_verify_guard.config()) :: conn when conn: map()
   def call(%{req_headers: headers, request_path: path} = conn, config) do
-    case Core.check(config, headers, path) do
+    case :jwks_verify_guard.decide(config, headers, path) do
       {:ok, claims} ->
         # What Plug.Conn.assign/3 does.
         %{conn | assigns: Map.put(conn.assigns, config.assign, claims)}
@@ -143,17 +149,27 @@ defmodule JwksVerify.Plug do
       :skip ->
         conn
 
-      {:error, reason} ->
-        refuse(conn, reason, config)
+      {:error, reason, response} ->
+        refuse(conn, reason, response, config.on_error)
     end
   end
 
-  defp refuse(conn, reason, config) do
-    {:error, status, headers, body} = Core.response(config, reason)
+  @doc """
+  The stable `details` string of a refusal reason, as the error body and
+  `error_description` carry it (`:jwks_verify_guard.details/1`).
 
+      iex> JwksVerify.Plug.details(:expired)
+      "token expired"
+      iex> JwksVerify.Plug.details({:missing_claim, "aud"})
+      "missing claim: aud"
+  """
+  @spec details(:jwks_verify_guard.reason()) :: String.t()
+  defdelegate details(reason), to: :jwks_verify_guard
+
+  defp refuse(conn, reason, {status, headers, body}, on_error) do
     conn =
-      case config.on_error do
-        nil ->
+      case on_error do
+        :undefined ->
           conn
           |> Plug.Conn.merge_resp_headers(headers)
           |> Plug.Conn.send_resp(status, body)

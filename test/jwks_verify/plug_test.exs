@@ -1,7 +1,7 @@
 # Guards the Plug layer: the module compiles and loads without Plug installed,
 # init/1 validates options and returns data Phoenix can compile into a router,
-# and call/2 hands the core's decision to the conn. The decisions themselves
-# are tested in plug/core_test.exs. Without Plug here, conns are plain maps
+# and call/2 hands the guard's decision to the conn. The decisions themselves
+# are tested in guard_test.exs (:jwks_verify_guard). Without Plug here, conns are plain maps
 # with the fields call/2 reads and writes (req_headers, request_path, assigns,
 # halted); the default error response, three Plug.Conn calls, needs Plug.
 defmodule JwksVerify.PlugTest do
@@ -9,6 +9,8 @@ defmodule JwksVerify.PlugTest do
 
   import JwksVerify.TokenHelpers
   import JwksVerify.PlugTestHelpers
+
+  doctest JwksVerify.Plug
 
   setup_all do
     key = rsa_key()
@@ -61,22 +63,41 @@ defmodule JwksVerify.PlugTest do
       assert_raise ArgumentError, ~r/takes :cache, not :key_set/, fn ->
         JwksVerify.Plug.init(key_set: ks)
       end
+
+      assert_raise ArgumentError, ~r/takes :cache, not :key_set/, fn ->
+        JwksVerify.Plug.init(%{cache: A, key_set: ks})
+      end
+    end
+
+    test "is the guard's init: the same configuration" do
+      opts = [cache: MyApp.Jwks, aud: "api.test", public_paths: ["/health"]]
+      assert JwksVerify.Plug.init(opts) == :jwks_verify_guard.init(opts)
     end
 
     test "raises on unknown options and bad values" do
-      assert_raise ArgumentError, ~r/unknown option :jwks_uri/, fn ->
-        JwksVerify.Plug.init(cache: A, jwks_uri: "https://x")
+      # The guard's own description, as the ArgumentError message.
+      assert_raise ArgumentError,
+                   ~r/^jwks_verify_guard: unknown option jwks_uri \(given <<"https:\/\/x">>\), expected one of: cache, /,
+                   fn -> JwksVerify.Plug.init(cache: A, jwks_uri: "https://x") end
+
+      assert_raise ArgumentError, ~r/option cache .* is required/, fn ->
+        JwksVerify.Plug.init([])
       end
 
-      assert_raise ArgumentError, ~r/:cache option/, fn -> JwksVerify.Plug.init([]) end
-      assert_raise ArgumentError, ~r/:assign/, fn -> JwksVerify.Plug.init(cache: A, assign: 1) end
+      assert_raise ArgumentError, ~r/option assign must be an atom, got: 1$/, fn ->
+        JwksVerify.Plug.init(cache: A, assign: 1)
+      end
+
+      assert_raise ArgumentError, ~r/option leeway must be a non-negative integer/, fn ->
+        JwksVerify.Plug.init(cache: A, leeway: -5)
+      end
     end
   end
 
   describe "call/2" do
-    # call/2 only takes a cache name; a key set reaches it through the core's
-    # init, as the cache would hand one over.
-    defp config(ks, extra \\ []), do: JwksVerify.Plug.Core.init([key_set: ks] ++ extra)
+    # init/1 only takes a cache name; a key set reaches call/2 through the
+    # guard's init, as the cache would hand one over.
+    defp config(ks, extra \\ []), do: :jwks_verify_guard.init([key_set: ks] ++ extra)
 
     defp conn(path, headers) do
       %{req_headers: headers, request_path: path, assigns: %{}, halted: false}

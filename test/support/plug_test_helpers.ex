@@ -185,8 +185,6 @@ defmodule JwksVerify.PlugTestHelpers.Api do
   require Record
   Record.defrecordp(:mod, Record.extract(:mod, from_lib: "inets/include/httpd.hrl"))
 
-  alias JwksVerify.Plug.Core
-
   def unquote(:do)(mod(request_uri: uri, data: data) = m) do
     if List.keymember?(data, :response, 0) do
       {:proceed, data}
@@ -202,7 +200,7 @@ defmodule JwksVerify.PlugTestHelpers.Api do
   end
 
   defp reply(status, map) do
-    body = Core.encode_json(map)
+    body = :jiffy.encode(map)
 
     head = [
       code: status,

@@ -36,8 +36,6 @@ defmodule Mix.Tasks.JwksVerify.Verify do
 
   use Mix.Task
 
-  alias JwksVerify.Plug.Core
-
   @switches [
     jwks: :string,
     iss: :keep,
@@ -182,7 +180,7 @@ defmodule Mix.Tasks.JwksVerify.Verify do
         section("Verdict", ["valid" | times(claims, now)] ++ unchecked(switches))
 
       {:error, reason} ->
-        section("Verdict", "invalid: #{inspect(reason)} (#{Core.details(reason)})")
+        section("Verdict", "invalid: #{inspect(reason)} (#{:jwks_verify_guard.details(reason)})")
         exit({:shutdown, 1})
     end
   end

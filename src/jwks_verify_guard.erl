@@ -1,0 +1,556 @@
+%% @doc The request guard: the whole bearer-token decision of an HTTP request.
+%%
+%% Pure functions of prepared configuration, request headers and path, shared
+%% by `JwksVerify.Plug' (Phoenix, Plug) and {@link jwks_verify_httpd} (OTP's
+%% httpd), so every rule is written and tested once, with no web server:
+%% {@link check/3} extracts the bearer token (RFC 6750 §2.1) and verifies it
+%% with {@link jwks_verify:verify/3}, answering `{ok, Claims}', `skip' (a
+%% public path) or `{error, Reason}'; {@link response/2} turns a reason into
+%% the refusal `{Status, Headers, Body}'; {@link decide/3} does both.
+%% ```
+%% Config = jwks_verify_guard:init([{cache, my_jwks},
+%%                                  {iss, <<"https://issuer.example/">>},
+%%                                  {aud, <<"my-api">>},
+%%                                  {public_paths, [<<"/health">>]}]),
+%% case jwks_verify_guard:decide(Config, Headers, Path) of
+%%     {ok, Claims} -> serve(Claims);
+%%     skip -> serve_public();
+%%     {error, _Reason, {Status, RespHeaders, Body}} -> reply(Status, RespHeaders, Body)
+%% end.
+%% '''
+%%
+%% == Options ==
+%% {@link init/1} takes a proplist or a map, checks it once and raises
+%% `{badarg, Description}' (a binary naming the option, the value given and
+%% what is expected) on an unknown option or a bad value:
+%% <ul>
+%% <li>`cache': the name of a running {@link jwks_verify_cache}, looked up on
+%%     each request; required unless `key_set' is given.</li>
+%% <li>`key_set': a key set from {@link jwks_verify:key_set/1}, for static keys
+%%     and tests (not `JwksVerify.Plug': a key set can't be compiled into a
+%%     Phoenix router).</li>
+%% <li>`iss', `aud', `algs', `leeway', `required', `typ', `max_token_bytes':
+%%     verification options, as {@link jwks_verify:options/1} takes them.
+%%     `now' is refused: a request is always checked against the clock.</li>
+%% <li>`public_paths': paths served without a token, binaries or strings.
+%%     `<<"/public">>' matches that path only (and `/public/');
+%%     `<<"/assets/*">>' matches `/assets' and everything below it. Paths are
+%%     compared segment by segment, as Phoenix routes them; a request path
+%%     with a `.' or `..' segment is never public. Defaults to `[]'.</li>
+%% <li>`skip': `{Module, Function}', called as `Module:Function(Path)'; when
+%%     it returns `true' the request needs no token.</li>
+%% <li>`on_error': `{Module, Function}' that shapes the refusal; the adapter
+%%     calls it (see `JwksVerify.Plug' and {@link jwks_verify_httpd}).</li>
+%% <li>`assign': the Plug assign that receives the claims, defaults to
+%%     `current_user' (unused by httpd).</li>
+%% <li>`unavailable_status': the status when the key set can't be had,
+%%     defaults to `503': the client is not to blame for an issuer outage.</li>
+%% <li>`realm': a `realm' for the `WWW-Authenticate' challenge (printable
+%%     ASCII, no `"' or `\'), unset by default.</li>
+%% </ul>
+%% The result is plain data (atoms, binaries, integers, lists, tuples, maps;
+%% a key set reference only with `key_set'): Phoenix embeds it in the
+%% compiled router.
+%%
+%% == Responses ==
+%% A refusal has `content-type: application/json', the body
+%% `{"error":"<status phrase>","details":"<details>"}' with the fixed ASCII
+%% `details' string of the reason ({@link details/1}; it never echoes token
+%% bytes) and, as RFC 6750 §3 asks:
+%% <ul>
+%% <li>no `authorization' header, or another scheme (`Basic ...'): `401' with
+%%     `www-authenticate: Bearer', no error code (§3.1);</li>
+%% <li>a malformed header (two `authorization' headers, `Bearer' with no
+%%     token, whitespace inside the token): `400' with
+%%     `error="invalid_request"';</li>
+%% <li>a token that fails verification: `401' with `error="invalid_token"'
+%%     and an `error_description' equal to `details';</li>
+%% <li>a key set that can't be had (`jwks_unavailable', or a fetched JWKS
+%%     that is unusable): `unavailable_status', no challenge;</li>
+%% <li>`internal_error': `500'.</li>
+%% </ul>
+-module(jwks_verify_guard).
+
+%% Configuration
+-export([init/1]).
+%% The decision
+-export([check/3, response/2, decide/3, bearer/1]).
+%% Reasons
+-export([details/1, reasons/0]).
+
+-export_type([config/0, headers/0, reason/0, response/0]).
+
+-type config() :: #{
+    keys := atom() | jwks_verify:key_set(),
+    opts := jwks_verify:prepared_opts(),
+    assign := atom(),
+    public := [{exact | prefix, [binary()]}],
+    skip := {module(), atom()} | undefined,
+    on_error := {module(), atom()} | undefined,
+    unavailable_status := 100..599,
+    realm := binary() | undefined
+}.
+%% Prepared configuration from {@link init/1}: plain data.
+
+-type headers() :: [{binary(), binary()}].
+%% Request headers as Plug and Cowboy give them: lowercase names, one entry
+%% per header line.
+
+-type reason() ::
+    jwks_verify:reason() | missing_token | multiple_authorization | malformed_authorization.
+%% What refused a request: a {@link jwks_verify:reason()} or a header problem.
+
+-type response() :: {100..599, headers(), binary()}.
+%% A refusal: status, lowercase response headers, JSON body.
+
+-define(VERIFY_KEYS, [iss, aud, algs, leeway, required, typ, max_token_bytes]).
+-define(KNOWN, [cache, key_set, assign, public_paths, skip, on_error,
+                unavailable_status, realm | ?VERIFY_KEYS]).
+
+%%--------------------------------------------------------------------
+%% Configuration
+%%--------------------------------------------------------------------
+
+%% @doc Checks the options once (see the module doc) and returns the prepared
+%% configuration. Raises `{badarg, Description}' on an unknown option or a
+%% bad value, `Description' a binary naming the option, the value given and
+%% what is expected.
+-spec init([{atom(), term()}] | #{atom() => term()}) -> config().
+init(Opts) when is_map(Opts) ->
+    init(maps:to_list(Opts));
+init(Opts) when is_list(Opts) ->
+    Map = options_map(Opts, #{}),
+    %% One after the other, so the first bad option is the one reported.
+    Keys = keys(Map),
+    VerifyOpts = verify_options(Map),
+    Assign = assign(maps:get(assign, Map, current_user)),
+    Public = public_paths(maps:get(public_paths, Map, [])),
+    Skip = mf(skip, maps:get(skip, Map, undefined)),
+    OnError = mf(on_error, maps:get(on_error, Map, undefined)),
+    Status = status(maps:get(unavailable_status, Map, 503)),
+    Realm = realm(maps:get(realm, Map, undefined)),
+    #{keys => Keys, opts => VerifyOpts, assign => Assign, public => Public, skip => Skip,
+      on_error => OnError, unavailable_status => Status, realm => Realm};
+init(Other) ->
+    bad("options must be a list of {Key, Value} pairs or a map, got: ~0tP", [Other, 8]).
+
+options_map([{Key, Value} | Rest], Map) when is_atom(Key) ->
+    case lists:member(Key, ?KNOWN) of
+        false ->
+            bad("unknown option ~0tp (given ~0tP), expected one of: ~ts",
+                [Key, Value, 8, join([atom_to_list(K) || K <- ?KNOWN])]);
+        true when is_map_key(Key, Map) ->
+            bad("option ~0tp is given twice, expected it at most once", [Key]);
+        true ->
+            options_map(Rest, Map#{Key => Value})
+    end;
+options_map([], Map) ->
+    Map;
+options_map([Other | _], _Map) ->
+    bad("options must be {Key, Value} pairs with an atom key, got: ~0tP", [Other, 8]).
+
+keys(#{cache := _, key_set := _}) ->
+    bad("give the option cache or key_set, not both", []);
+keys(#{cache := Name}) when is_atom(Name), Name =/= undefined, Name =/= nil,
+                            Name =/= true, Name =/= false ->
+    Name;
+keys(#{cache := Bad}) ->
+    bad("option cache must be the atom naming a running jwks_verify_cache, got: ~0tP",
+        [Bad, 8]);
+keys(#{key_set := KeySet}) when is_reference(KeySet) ->
+    KeySet;
+keys(#{key_set := Bad}) ->
+    bad("option key_set must be a key set from jwks_verify:key_set/1, got: ~0tP", [Bad, 8]);
+keys(#{}) ->
+    bad("the option cache (the name of a running jwks_verify_cache) is required, "
+        "or key_set (a key set from jwks_verify:key_set/1)", []).
+
+%% Each option alone first, so a refusal can name it and say what is expected.
+verify_options(Map) ->
+    Verify = maps:with(?VERIFY_KEYS, Map),
+    maps:foreach(fun verify_option/2, Verify),
+    jwks_verify:options(Verify).
+
+verify_option(Key, Value) ->
+    try jwks_verify:options(#{Key => Value}) of
+        _ -> ok
+    catch
+        error:{badarg, Detail} ->
+            bad("option ~0tp must be ~ts, got: ~0tP", [Key, expected(Key, Detail), Value, 8])
+    end.
+
+expected(iss, _) -> "a binary or a list of binaries (the accepted issuers)";
+expected(aud, _) -> "a binary or a list of binaries (the accepted audiences)";
+expected(algs, {_, _Alg, {supported, Algs}}) ->
+    ["a non-empty list of algorithm names among: ", join(Algs)];
+expected(algs, _) -> "a non-empty list of algorithm names (binaries such as <<\"RS256\">>)";
+expected(leeway, _) -> "a non-negative integer (seconds of clock skew)";
+expected(required, _) -> "a list of binaries (the claims that must be present)";
+expected(typ, _) -> "a binary (the required header typ, such as <<\"at+jwt\">>)";
+expected(max_token_bytes, _) -> "a positive integer (bytes)".
+
+assign(Atom) when is_atom(Atom), Atom =/= undefined, Atom =/= nil,
+                  Atom =/= true, Atom =/= false ->
+    Atom;
+assign(Bad) ->
+    bad("option assign must be an atom, got: ~0tP", [Bad, 8]).
+
+mf(_Key, undefined) ->
+    undefined;
+mf(_Key, nil) ->
+    undefined;
+mf(_Key, {M, F}) when is_atom(M), is_atom(F) ->
+    {M, F};
+mf(Key, Bad) ->
+    bad("option ~0tp must be a {Module, Function} tuple, got: ~0tP", [Key, Bad, 8]).
+
+status(S) when is_integer(S), S >= 100, S =< 599 ->
+    S;
+status(Bad) ->
+    bad("option unavailable_status must be an HTTP status code (100..599), got: ~0tP",
+        [Bad, 8]).
+
+realm(undefined) ->
+    undefined;
+realm(nil) ->
+    undefined;
+realm(Realm) when is_binary(Realm) ->
+    case quotable(Realm) of
+        true -> Realm;
+        false -> bad_realm(Realm)
+    end;
+realm(Realm) when is_list(Realm) ->
+    case catch unicode:characters_to_binary(Realm) of
+        Bin when is_binary(Bin) -> realm(Bin);
+        _ -> bad_realm(Realm)
+    end;
+realm(Bad) ->
+    bad_realm(Bad).
+
+bad_realm(Bad) ->
+    bad("option realm must be a string of printable ASCII without \" or \\, got: ~0tP",
+        [Bad, 8]).
+
+public_paths(Paths) when is_list(Paths) ->
+    [public_path(P) || P <- Paths];
+public_paths(Bad) ->
+    bad("option public_paths must be a list of paths, got: ~0tP", [Bad, 8]).
+
+public_path(Path) when is_list(Path) ->
+    case catch unicode:characters_to_binary(Path) of
+        Bin when is_binary(Bin) -> public_path(Bin);
+        _ -> bad("option public_paths: a path must be a binary or a string, got: ~0tP",
+                 [Path, 8])
+    end;
+public_path(<<"/", _/binary>> = Path) ->
+    Size = byte_size(Path) - 2,
+    {Kind, Prefix} =
+        case Path of
+            <<Head:Size/binary, "/*">> -> {prefix, Head};
+            _ -> {exact, Path}
+        end,
+    case {segments(Prefix), binary:match(Prefix, <<"*">>)} of
+        {Segments, nomatch} when is_list(Segments) ->
+            {Kind, Segments};
+        _ ->
+            bad("option public_paths: bad path ~0tp, expected no . or .. segments and "
+                "* only as a last segment (<<\"/assets/*\">>)", [Path])
+    end;
+public_path(Bad) ->
+    bad("option public_paths: a path must start with \"/\", got: ~0tP", [Bad, 8]).
+
+%% Raises {badarg, Description} with a readable binary description.
+bad(Format, Args) ->
+    Message = io_lib:format("jwks_verify_guard: " ++ Format, Args),
+    erlang:error({badarg, unicode:characters_to_binary(Message)}).
+
+join(Items) ->
+    lists:join(", ", Items).
+
+%%--------------------------------------------------------------------
+%% The decision
+%%--------------------------------------------------------------------
+
+%% @doc Decides a request: `{ok, Claims}' for a valid bearer token, `skip'
+%% for a public path (no token needed, none read), `{error, Reason}'
+%% otherwise. `Headers' are lowercase-named; every `authorization' entry
+%% must be there (two of them are refused). `Path' is the request path,
+%% without query string.
+-spec check(config(), headers(), binary()) ->
+    {ok, jwks_verify:claims()} | skip | {error, reason()}.
+check(#{public := [], skip := undefined} = Config, Headers, _Path) ->
+    authenticate(Config, Headers);
+check(Config, Headers, Path) ->
+    case public(Config, Path) of
+        true -> skip;
+        false -> authenticate(Config, Headers)
+    end.
+
+%% @doc {@link check/3} with the refusal already made: `{error, Reason,
+%% {Status, Headers, Body}}' on failure, as {@link response/2} makes it.
+-spec decide(config(), headers(), binary()) ->
+    {ok, jwks_verify:claims()} | skip | {error, reason(), response()}.
+decide(Config, Headers, Path) ->
+    case check(Config, Headers, Path) of
+        {error, Reason} -> {error, Reason, response(Config, Reason)};
+        OkOrSkip -> OkOrSkip
+    end.
+
+%% @doc The bearer token of a request (RFC 6750 §2.1): exactly one
+%% `authorization' header, scheme `Bearer' in any case, one or more spaces,
+%% then one token with no whitespace in it. Another scheme counts as no token
+%% at all (§3.1): `{error, missing_token}'.
+-spec bearer(headers()) -> {ok, binary()} | {error, reason()}.
+bearer(Headers) ->
+    case credentials(Headers) of
+        {ok, Token} ->
+            case whitespace(Token) of
+                true -> {error, malformed_authorization};
+                false -> {ok, Token}
+            end;
+        Error ->
+            Error
+    end.
+
+authenticate(#{keys := Keys, opts := Opts}, Headers) ->
+    case credentials(Headers) of
+        {ok, Token} ->
+            case jwks_verify:verify(Token, Keys, Opts) of
+                {ok, _} = Ok ->
+                    Ok;
+                Error ->
+                    %% Whitespace is looked for only once verification failed:
+                    %% strict base64url never verifies with it, so valid
+                    %% tokens skip the scan.
+                    case whitespace(Token) of
+                        true -> {error, malformed_authorization};
+                        false -> Error
+                    end
+            end;
+        Error ->
+            Error
+    end.
+
+credentials(Headers) ->
+    case authorization(Headers, undefined) of
+        undefined -> {error, missing_token};
+        many -> {error, multiple_authorization};
+        Value -> scheme(trim(Value))
+    end.
+
+authorization([{<<"authorization">>, V} | Rest], undefined) -> authorization(Rest, V);
+authorization([{<<"authorization">>, _} | _], _) -> many;
+authorization([_ | Rest], Acc) -> authorization(Rest, Acc);
+authorization([], Acc) -> Acc.
+
+scheme(<<"Bearer", Rest/binary>>) -> bearer_credentials(Rest);
+scheme(<<"bearer", Rest/binary>>) -> bearer_credentials(Rest);
+scheme(<<Scheme:6/binary, Rest/binary>>) ->
+    case << <<(lower(C))>> || <<C>> <= Scheme >> of
+        <<"bearer">> -> bearer_credentials(Rest);
+        _ -> {error, missing_token}
+    end;
+scheme(_OtherScheme) ->
+    {error, missing_token}.
+
+%% "Bearer" alone is a malformed bearer header; "Bearerx ..." is another
+%% scheme, as "Basic ..." is.
+bearer_credentials(<<>>) -> {error, malformed_authorization};
+bearer_credentials(<<C, Rest/binary>>) when C =:= $\s; C =:= $\t -> token(trim_leading(Rest));
+bearer_credentials(_) -> {error, missing_token}.
+
+token(<<>>) -> {error, malformed_authorization};
+token(Token) -> {ok, Token}.
+
+lower(C) when C >= $A, C =< $Z -> C + 32;
+lower(C) -> C.
+
+%% One single-byte pattern at a time: far cheaper than a list pattern.
+whitespace(Token) ->
+    binary:match(Token, <<" ">>) =/= nomatch orelse binary:match(Token, <<"\t">>) =/= nomatch.
+
+trim(Value) ->
+    trim_trailing(trim_leading(Value)).
+
+trim_leading(<<C, Rest/binary>>) when C =:= $\s; C =:= $\t -> trim_leading(Rest);
+trim_leading(Value) -> Value.
+
+trim_trailing(Value) ->
+    Size = byte_size(Value) - 1,
+    case Value of
+        <<Head:Size/binary, C>> when C =:= $\s; C =:= $\t -> trim_trailing(Head);
+        _ -> Value
+    end.
+
+%% Public paths
+
+public(#{public := Public, skip := Skip}, Path) ->
+    matches_public(Public, Path) orelse skip(Skip, Path).
+
+matches_public([], _Path) ->
+    false;
+matches_public(Public, Path) ->
+    case segments(Path) of
+        dot_segment -> false;
+        Segments -> lists:any(fun(P) -> match_path(P, Segments) end, Public)
+    end.
+
+match_path({exact, Want}, Segments) -> Want =:= Segments;
+match_path({prefix, Want}, Segments) -> lists:prefix(Want, Segments).
+
+skip(undefined, _Path) -> false;
+skip({M, F}, Path) -> M:F(Path) =:= true.
+
+%% Segments as Phoenix splits them (empty ones dropped); dot_segment for "."
+%% or "..", which some servers resolve and some routers don't.
+segments(Path) ->
+    Segments = binary:split(Path, <<"/">>, [global, trim_all]),
+    case lists:member(<<".">>, Segments) orelse lists:member(<<"..">>, Segments) of
+        true -> dot_segment;
+        false -> Segments
+    end.
+
+%%--------------------------------------------------------------------
+%% Responses
+%%--------------------------------------------------------------------
+
+%% @doc The refusal for a reason: `{Status, Headers, Body}' with lowercase
+%% header names and the body `{"error":"<status phrase>","details":"<details>"}'
+%% (see the module doc for the status and challenge of each kind of reason).
+%% An unknown reason is an invalid token, not a crash.
+-spec response(config(), reason()) -> response().
+response(Config, Reason) ->
+    {Class, Details} = classify(Reason),
+    Status = status(Class, Config),
+    %% Details and phrases are fixed ASCII without " or \ (claim names are
+    %% sanitized): no JSON encoder needed.
+    Body = <<"{\"error\":\"", (phrase(Status))/binary, "\",\"details\":\"", Details/binary,
+             "\"}">>,
+    Headers = [{<<"content-type">>, <<"application/json">>}
+               | challenge(Class, Status, Details, Config)],
+    {Status, Headers, Body}.
+
+%% @doc The stable `details' string of a reason, fixed ASCII that never
+%% echoes token bytes; `{missing_claim, Name}' and `{invalid_claim, Name}'
+%% name the claim (made header-safe, at most 64 bytes).
+%% ```
+%% <<"token expired">> = jwks_verify_guard:details(expired),
+%% <<"missing claim: aud">> = jwks_verify_guard:details({missing_claim, <<"aud">>}).
+%% '''
+-spec details(reason()) -> binary().
+details(Reason) ->
+    element(2, classify(Reason)).
+
+%% @doc Every reason {@link details/1} knows, with its string (for docs and tests).
+-spec reasons() -> #{atom() => binary()}.
+reasons() ->
+    maps:map(fun(_Reason, {_Class, Details}) -> Details end, reason_table()).
+
+%% {Class, Details}: Class picks the status and challenge; token is 401 with
+%% error="invalid_token".
+reason_table() ->
+    #{missing_token => {missing, <<"missing bearer token">>},
+      multiple_authorization => {request, <<"multiple authorization headers">>},
+      malformed_authorization => {request, <<"malformed authorization header">>},
+      token_too_large => {token, <<"token too large">>},
+      malformed_token => {token, <<"malformed token">>},
+      bad_base64 => {token, <<"invalid base64url encoding">>},
+      bad_header => {token, <<"invalid token header">>},
+      alg_none => {token, <<"unsigned token">>},
+      unsupported_alg => {token, <<"unsupported algorithm">>},
+      alg_not_allowed => {token, <<"algorithm not allowed">>},
+      embedded_key => {token, <<"embedded key not allowed">>},
+      unsupported_crit => {token, <<"unsupported critical header">>},
+      invalid_typ => {token, <<"invalid token type">>},
+      unknown_kid => {token, <<"unknown key id">>},
+      ambiguous_kid => {token, <<"ambiguous key id">>},
+      no_matching_key => {token, <<"no matching key">>},
+      key_alg_mismatch => {token, <<"key algorithm mismatch">>},
+      key_type_mismatch => {token, <<"key type mismatch">>},
+      key_not_for_signing => {token, <<"key not for signing">>},
+      rsa_key_too_small => {token, <<"rsa key too small">>},
+      weak_rsa_exponent => {token, <<"weak rsa exponent">>},
+      roca_weak_key => {token, <<"weak rsa key">>},
+      invalid_ec_point => {token, <<"invalid ec point">>},
+      invalid_key => {token, <<"invalid key">>},
+      unsupported_key => {token, <<"unsupported key">>},
+      bad_signature_length => {token, <<"invalid signature length">>},
+      signature_out_of_range => {token, <<"signature out of range">>},
+      bad_signature => {token, <<"invalid signature">>},
+      bad_payload => {token, <<"invalid token payload">>},
+      invalid_claim => {token, <<"invalid claim">>},
+      missing_claim => {token, <<"missing claim">>},
+      expired => {token, <<"token expired">>},
+      not_yet_valid => {token, <<"token not yet valid">>},
+      issued_in_future => {token, <<"token issued in the future">>},
+      invalid_issuer => {token, <<"invalid issuer">>},
+      invalid_audience => {token, <<"invalid audience">>},
+      jwks_too_large => {unavailable, <<"jwks too large">>},
+      bad_json => {unavailable, <<"jwks is not json">>},
+      bad_jwks => {unavailable, <<"invalid jwks">>},
+      too_many_keys => {unavailable, <<"too many keys in jwks">>},
+      jwks_unavailable => {unavailable, <<"jwks unavailable">>},
+      internal_error => {internal, <<"internal error">>}}.
+
+classify({Tag, Name}) when (Tag =:= missing_claim orelse Tag =:= invalid_claim),
+                           is_binary(Name) ->
+    {Class, Details} = maps:get(Tag, reason_table()),
+    {Class, <<Details/binary, ": ", (sanitize(Name))/binary>>};
+classify(Reason) when is_atom(Reason) ->
+    maps:get(Reason, reason_table(), {token, <<"invalid token">>});
+classify(_Other) ->
+    {token, <<"invalid token">>}.
+
+status(missing, _) -> 401;
+status(token, _) -> 401;
+status(request, _) -> 400;
+status(unavailable, #{unavailable_status := Status}) -> Status;
+status(internal, _) -> 500.
+
+%% RFC 6750 §3: no error code when no token came; invalid_request (400) for
+%% a malformed header; invalid_token (401) for a token that fails.
+challenge(missing, _Status, _Details, Config) ->
+    [{<<"www-authenticate">>, challenge_value(Config, [])}];
+challenge(request, 400, Details, Config) ->
+    [{<<"www-authenticate">>,
+      challenge_value(Config, [{<<"error">>, <<"invalid_request">>},
+                               {<<"error_description">>, Details}])}];
+challenge(_Class, 401, Details, Config) ->
+    [{<<"www-authenticate">>,
+      challenge_value(Config, [{<<"error">>, <<"invalid_token">>},
+                               {<<"error_description">>, Details}])}];
+challenge(_Class, _Status, _Details, _Config) ->
+    [].
+
+challenge_value(#{realm := undefined}, []) ->
+    <<"Bearer">>;
+challenge_value(#{realm := undefined}, Params) ->
+    params(Params);
+challenge_value(#{realm := Realm}, Params) ->
+    params([{<<"realm">>, Realm} | Params]).
+
+params(Params) ->
+    Quoted = [<<K/binary, "=\"", V/binary, "\"">> || {K, V} <- Params],
+    iolist_to_binary(["Bearer " | lists:join(", ", Quoted)]).
+
+%% error_description allows %x20-21 / %x23-5B / %x5D-7E (RFC 6750 §3); claim
+%% names in details are ours or registered ones, but keep the header (and
+%% the JSON string) well-formed whatever comes, and short.
+sanitize(Name) ->
+    Short = binary:part(Name, 0, min(byte_size(Name), 64)),
+    << <<(case quotable_char(C) of true -> C; false -> $? end)>> || <<C>> <= Short >>.
+
+quotable(S) ->
+    lists:all(fun quotable_char/1, binary_to_list(S)).
+
+quotable_char(C) ->
+    C >= 16#20 andalso C =< 16#7E andalso C =/= $" andalso C =/= $\\.
+
+phrase(400) -> <<"Bad Request">>;
+phrase(401) -> <<"Unauthorized">>;
+phrase(403) -> <<"Forbidden">>;
+phrase(500) -> <<"Internal Server Error">>;
+phrase(502) -> <<"Bad Gateway">>;
+phrase(503) -> <<"Service Unavailable">>;
+phrase(504) -> <<"Gateway Timeout">>;
+phrase(Status) -> integer_to_binary(Status).

@@ -1,0 +1,129 @@
+# Guards the README's "Plain Erlang and OTP's httpd" section: its `erlang`
+# blocks are extracted from README.md and run as written on this OTP (the
+# example once crashed on OTP 25 in http_transport:listen/4). The module
+# block is compiled from the README text, the other block is evaluated with
+# erl_eval. The one substitution: when port 8080 is taken on this machine,
+# `{port, 8080}` becomes a free port. Then requests go to the API as a client
+# would send them; tokens are signed by :public_key (test/support).
+defmodule JwksVerify.ReadmeTest do
+  use ExUnit.Case, async: false
+
+  import JwksVerify.TokenHelpers
+  import JwksVerify.PlugTestHelpers, only: [get: 1, get: 2, bearer_headers: 1, now: 0]
+
+  @moduletag :capture_log
+
+  @readme Path.expand("../README.md", __DIR__)
+  @section "## Plain Erlang and OTP's httpd"
+  @port 8080
+  @iss "https://issuer.example/"
+  @aud "my-api"
+
+  # The `erlang` fences between the section's heading and the next one.
+  defp erlang_blocks do
+    [_, rest] = String.split(File.read!(@readme), "\n" <> @section <> "\n", parts: 2)
+    section = rest |> String.split("\n## ", parts: 2) |> hd()
+    for [_, code] <- Regex.scan(~r/^```erlang\n(.*?)^```$/ms, section), do: code
+  end
+
+  defp compile_module(code, dir) do
+    [_, name] = Regex.run(~r/^-module\(([a-z_]+)\)\./m, code)
+    path = Path.join(dir, name <> ".erl")
+    File.write!(path, code)
+
+    {:ok, module, beam, warnings} =
+      :compile.file(String.to_charlist(path), [:binary, :return_errors, :return_warnings])
+
+    assert warnings == [], inspect(warnings)
+    {:module, ^module} = :code.load_binary(module, String.to_charlist(path), beam)
+    module
+  end
+
+  defp eval(code) do
+    {:ok, tokens, _} = :erl_scan.string(String.to_charlist(code))
+    {:ok, exprs} = :erl_parse.parse_exprs(tokens)
+    {:value, _value, bindings} = :erl_eval.exprs(exprs, :erl_eval.new_bindings())
+    bindings
+  end
+
+  # The README's port, or a free one when something else holds it.
+  defp port do
+    case :gen_tcp.listen(@port, ip: {127, 0, 0, 1}, reuseaddr: true) do
+      {:ok, socket} ->
+        :gen_tcp.close(socket)
+        @port
+
+      {:error, :eaddrinuse} ->
+        {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+        {:ok, port} = :inet.port(socket)
+        :gen_tcp.close(socket)
+        port
+    end
+  end
+
+  test "the httpd example runs as written and guards its routes" do
+    dir = tmp_dir!("jwks_verify_readme")
+    blocks = erlang_blocks()
+    assert length(blocks) == 2
+    {modules, [setup]} = Enum.split_with(blocks, &(&1 =~ ~r/^-module\(/m))
+    assert [:my_api] = Enum.map(modules, &compile_module(&1, dir))
+    assert setup =~ "{port, #{@port}}"
+
+    port = port()
+    bindings = eval(String.replace(setup, "{port, #{@port}}", "{port, #{port}}"))
+    {:value, httpd} = :erl_eval.binding(:Httpd, bindings)
+
+    on_exit(fn ->
+      :inets.stop(:httpd, httpd)
+      if Process.whereis(:my_jwks), do: :jwks_verify_cache.stop(:my_jwks)
+    end)
+
+    base = "http://127.0.0.1:#{port}"
+    key = rsa_key()
+    token = rs256(key, %{"sub" => "alice"})
+
+    assert {200, _, "public"} = get(base <> "/public")
+    assert {401, headers, body} = get(base <> "/api/me")
+    assert {"www-authenticate", "Bearer"} in headers
+    assert body == ~s({"error":"Unauthorized","details":"missing bearer token"})
+
+    # issuer.example never answers (the .example domain is reserved): the
+    # cache has no key set, and a token can't be checked.
+    assert {503, _, ~s({"error":"Service Unavailable","details":"jwks unavailable"})} =
+             get(base <> "/api/me", bearer_headers(token))
+
+    # The guard looks the cache up by name on each request: a cache of the
+    # same name with the issuer's keys makes the same server verify tokens.
+    :ok = :jwks_verify_cache.stop(:my_jwks)
+    json = jwks_json([public_jwk(key, %{"kid" => "k1", "alg" => "RS256"})])
+    {:ok, _} = :jwks_verify_cache.start_link(:my_jwks, %{jwks: json})
+
+    assert {200, _, "hello alice"} = get(base <> "/api/me", bearer_headers(token))
+
+    for {claims, details} <- [
+          {%{"exp" => now() - 60}, "token expired"},
+          {%{"aud" => "other-api"}, "invalid audience"},
+          {%{"iss" => "https://evil.test/"}, "invalid issuer"}
+        ] do
+      assert {401, headers, _} = get(base <> "/api/me", bearer_headers(rs256(key, claims)))
+
+      assert {"www-authenticate",
+              ~s(Bearer error="invalid_token", error_description="#{details}")} in headers
+    end
+
+    assert {400, _, _} = get(base <> "/api/me", [{"authorization", "Bearer"}])
+  end
+
+  defp rs256(key, extra) do
+    claims = Map.merge(%{"iss" => @iss, "aud" => @aud, "exp" => now() + 300}, extra)
+    token(key, "RS256", claims, %{"kid" => "k1"})
+  end
+
+  # A fresh directory under the system's temporary directory, removed on exit.
+  defp tmp_dir!(prefix) do
+    dir = Path.join(System.tmp_dir!(), "#{prefix}_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    dir
+  end
+end
