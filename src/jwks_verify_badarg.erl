@@ -48,8 +48,9 @@ error(Text) ->
 raise(Detail) ->
     erlang:error({badarg, Detail#{message => message(Detail, erlang)}}).
 
-%% @doc The sentence, with terms written in `erlang' or `elixir' syntax.
--spec message(detail() | map(), erlang | elixir) -> binary().
+%% @doc The sentence, with terms written in Erlang syntax, or by `Format'
+%% (the Elixir faces pass `inspect', and option names as `:name').
+-spec message(detail() | map(), erlang | fun((term()) -> iodata())) -> binary().
 message(#{option := Option, given := Given, expected := Expected}, Syntax) ->
     iolist_to_binary(["bad value for option ", name(Option, Syntax), ": expected ", Expected,
                       ", got ", term(Given, Syntax)]);
@@ -66,17 +67,11 @@ message(#{option := Option, known := Known} = D, Syntax) ->
 message(#{message := Text}, _Syntax) ->
     Text.
 
-name(Atom, elixir) when is_atom(Atom) -> term(Atom, elixir);
 name(Atom, erlang) when is_atom(Atom) -> atom_to_binary(Atom);
 name(Other, Syntax) -> term(Other, Syntax).
 
-%% Elixir's inspect when it is loaded (the Elixir faces), else Erlang's ~p.
-term(Term, elixir) ->
-    try 'Elixir.Kernel':inspect(Term, [{limit, 8}, {printable_limit, 256}])
-    catch error:undef -> term(Term, erlang)
-    end;
-term(Term, erlang) ->
-    iolist_to_binary(io_lib:format("~0tP", [Term, 12])).
+term(Term, erlang) -> iolist_to_binary(io_lib:format("~0tP", [Term, 12]));
+term(Term, Format) -> Format(Term).
 
 %% The known name a slip of the keyboard away (Plug and Phoenix hint the same way).
 closest(Option, Known) when is_atom(Option) ->
