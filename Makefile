@@ -2,9 +2,12 @@
 #
 # Targets:
 #   all (default)  build priv/jwks_verify_nif.so (mix compile calls this)
-#   deps           install the Debian packages the build and tests need, when missing
-#   test           deps, then the C unit tests under valgrind, then `mix test`
+#   deps           install the Debian packages building and running the library needs, when missing
+#   test-deps      deps, plus the test, fuzz and rebar3 toolchain (valgrind, clang, erlang-jose, ...)
+#   test           test-deps, then the C unit tests under valgrind, then `mix test`
 #   test-c         the C unit tests under valgrind only
+#   test-rebar3    the rebar3 build without Mix: fresh-clone compile and eunit, a consumer app
+#                  (test/rebar3_consumer.sh; tests the committed HEAD)
 #   format         clang-format the C sources, mix format the Elixir ones
 #   fuzz, fuzz-ci, test-c-asan, test-asan, fuzz-coverage   see fuzz/fuzz.mk
 #   bench          see bench/bench.mk;  demo   see demo.mk
@@ -47,12 +50,15 @@ NIF_OBJ := $(BUILD)/nif.o
 
 C_TESTS := $(patsubst test/c/%.c,$(BUILD)/test/%,$(filter-out test/c/test_util.c,$(wildcard test/c/test_*.c)))
 
-DEB_PACKAGES := make gcc libc6-dev openssl libssl-dev libcjson-dev elixir erlang-dev \
-	erlang-base erlang-crypto erlang-public-key erlang-ssl erlang-inets erlang-eunit \
-	erlang-tools erlang-parsetools erlang-syntax-tools erlang-jose erlang-jiffy erlang-proper valgrind \
-	clang-14 libclang-rt-14-dev
+# What building the NIF and running the library need (rebar3 users can drop elixir)...
+DEB_PACKAGES := make gcc libc6-dev libssl-dev libcjson-dev erlang-dev erlang-base erlang-crypto \
+	erlang-public-key erlang-ssl erlang-inets erlang-parsetools erlang-tools elixir
+# ...and what the tests add: independent signers and JSON (jose, jiffy), PropEr, the openssl
+# CLI for fixtures and test certificates, valgrind, clang for fuzz/ASan, rebar3 and git.
+DEB_TEST_PACKAGES := openssl erlang-eunit erlang-syntax-tools erlang-jose erlang-jiffy \
+	erlang-proper valgrind clang-14 libclang-rt-14-dev rebar3 git
 
-.PHONY: all deps test test-c format clean
+.PHONY: all deps test-deps test test-c test-rebar3 format clean
 
 all: $(NIF)
 
@@ -76,9 +82,10 @@ $(BUILD)/test/%: test/c/%.c test/c/test_util.c test/c/test_util.h $(CORE_OBJ)
 	@echo " CC $<"
 	$(Q)$(CC) $(CFLAGS) -Ic_src -o $@ $< test/c/test_util.c $(CORE_OBJ) $(LDFLAGS) $(LDLIBS)
 
-# Installs what is missing, and nothing when everything is there.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# $(call deb_install,PACKAGES): apt-get installs those of PACKAGES that are missing, and does
+# nothing (no apt-get update either) when all are there. Used by deps, test-deps, bench-deps.
+define deb_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -86,6 +93,13 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call deb_install,$(DEB_PACKAGES))
+
+test-deps: deps
+	$(call deb_install,$(DEB_TEST_PACKAGES))
 
 test-c: $(C_TESTS)
 	@rc=0; for t in $(C_TESTS); do \
@@ -94,9 +108,12 @@ test-c: $(C_TESTS)
 	    $$t || rc=1; \
 	done; exit $$rc
 
-test: deps
+test: test-deps
 	$(MAKE) test-c
 	mix test
+
+test-rebar3: test-deps
+	bash test/rebar3_consumer.sh
 
 format:
 	clang-format -i c_src/*.c c_src/*.h test/c/*.c

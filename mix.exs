@@ -34,7 +34,13 @@ end
 defmodule JwksVerify.MixProject do
   use Mix.Project
 
-  @version "0.1.0"
+  # One version and description for both builds: rebar3's application resource is the source.
+  {:ok, [{:application, :jwks_verify, props}]} =
+    :file.consult(Path.join(__DIR__, "src/jwks_verify.app.src"))
+
+  @version to_string(props[:vsn])
+  @description to_string(props[:description])
+  @source_url "https://github.com/jwks-verify/jwks_verify"
 
   def project do
     [
@@ -45,7 +51,11 @@ defmodule JwksVerify.MixProject do
       erlc_paths: erlc_paths(Mix.env()),
       elixirc_paths: elixirc_paths(Mix.env()),
       start_permanent: Mix.env() == :prod,
-      deps: [],
+      deps: deps(),
+      description: @description,
+      package: package(),
+      source_url: @source_url,
+      docs: docs(),
       # Test-only Debian libraries (independent signers, JSON for vectors).
       xref: [
         exclude: [
@@ -59,13 +69,60 @@ defmodule JwksVerify.MixProject do
           JOSE.JWT,
           JOSE.JWS
         ]
-      ],
-      docs: [main: "JwksVerify"]
+      ]
     ]
   end
 
   def application do
     [extra_applications: [:logger, :crypto, :public_key, :ssl, :inets]]
+  end
+
+  # Plug is optional: JwksVerify.Plug compiles and loads without it. Declared, it makes a
+  # consuming Phoenix app compile plug before jwks_verify and holds plug to "~> 1.10". No
+  # `only:`: a dependency limited to :dev/:test is left out of the Hex package's requirements,
+  # and the consuming app would see none of this; `optional: true` alone is the usual form
+  # (Phoenix's own optional deps read the same), and pulls plug into no app that lacks it.
+  #
+  # Both are declared only where Hex is loaded: Debian's Elixir has no Hex, and hex.pm is not
+  # reachable everywhere this builds. A declared dependency must be fetched before
+  # `mix compile` runs, optional or not, so JWKS_VERIFY_NO_HEX_DEPS=1 leaves them out even
+  # with Hex installed (offline, or no `mix deps.get` wanted).
+  defp deps do
+    if Code.ensure_loaded?(Hex) and System.get_env("JWKS_VERIFY_NO_HEX_DEPS") in [nil, "", "0"] do
+      [
+        {:plug, "~> 1.10", optional: true},
+        {:ex_doc, "~> 0.30", only: :dev, runtime: false}
+      ]
+    else
+      []
+    end
+  end
+
+  # Sources only: priv/ is built on the user's machine by make (mix) or the pre_hook (rebar3).
+  # No demo (lib/jwks_verify/demo.ex would ship in every user's app), bench, fuzz or test.
+  defp package do
+    [
+      licenses: ["Apache-2.0"],
+      links: %{"GitHub" => @source_url, "Security" => @source_url <> "/blob/main/SECURITY.md"},
+      files:
+        ~w(c_src src Makefile rebar.config mix.exs README.md LICENSE SECURITY.md) ++ lib_files()
+    ]
+  end
+
+  # Files, not directories: Hex would take a directory whole, demo included.
+  defp lib_files do
+    for file <- Path.wildcard("lib/**/*"),
+        File.regular?(file),
+        not (file =~ ~r{/demo(/|\.ex$)}),
+        do: file
+  end
+
+  defp docs do
+    [
+      main: "readme",
+      extras: ["README.md", "SECURITY.md"],
+      source_ref: "v#{@version}"
+    ]
   end
 
   defp erlc_paths(:test), do: ["src", "test/erl"]

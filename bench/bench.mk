@@ -4,7 +4,7 @@
 #   bench          build the NIF and the bench programs, run every measurement
 #                  (bench/run.sh) and write bench/RESULTS.md and bench/results.json;
 #                  about 3 minutes on 2 cores (the budget is 10)
-#   bench-deps     `deps`, plus the C peers' Debian packages when missing
+#   bench-deps     `test-deps` (erlang-jose, jiffy, valgrind), plus the C peers' Debian packages when missing
 #   bench-clean    remove bench/build
 #
 # Variables: BENCH_ROUND_MS (150) and BENCH_ROUNDS (11), the timing rounds;
@@ -21,8 +21,8 @@ bench: $(NIF) $(BENCH_BINS)
 	BENCH_BUILD=$(BENCH_BUILD) bash bench/run.sh
 
 # The Makefile's own installer, given the peers' packages.
-bench-deps: deps
-	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_DEB_PACKAGES)"
+bench-deps: test-deps
+	$(call deb_install,$(BENCH_DEB_PACKAGES))
 
 # The floor and the core in one program, linked against the very objects the NIF uses.
 $(BENCH_BUILD)/floor: bench/floor.c bench/bench_util.h $(CORE_OBJ) c_src/jv.h | bench-deps
