@@ -16,7 +16,8 @@
 # Variables (environment or command line):
 #   ERTS_INCLUDE_DIR  ERTS headers; asked of `erl` when unset
 #   MIX_APP_PATH      where mix wants priv/ (unused here; priv/ is symlinked by mix)
-#   CC, CFLAGS, LDFLAGS, WERROR=1 (implied when CI is set), V=1 for loud output
+#   CC, CFLAGS, LDFLAGS, WERROR=1 (.ci/run sets it; not implied by CI, so a user's
+#   CI building us as a dependency is not broken by a newer compiler's warnings), V=1
 
 CC ?= cc
 BUILD ?= _build/c
@@ -31,9 +32,6 @@ endif
 
 ERTS_INCLUDE_DIR ?= $(shell erl -noshell -eval 'io:format("~ts/erts-~ts/include", [code:root_dir(), erlang:system_info(version)]), halt().' 2>/dev/null)
 
-ifneq ($(CI),)
-WERROR ?= 1
-endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifeq ($(WERROR),1)

@@ -88,13 +88,21 @@ defmodule JwksVerify.MixProject do
   # `mix compile` runs, optional or not, so JWKS_VERIFY_NO_HEX_DEPS=1 leaves them out even
   # with Hex installed (offline, or no `mix deps.get` wanted).
   defp deps do
-    if Code.ensure_loaded?(Hex) and System.get_env("JWKS_VERIFY_NO_HEX_DEPS") in [nil, "", "0"] do
-      [
-        {:plug, "~> 1.10", optional: true},
-        {:ex_doc, "~> 0.30", only: :dev, runtime: false}
-      ]
-    else
-      []
+    cond do
+      System.get_env("JWKS_VERIFY_NO_HEX_DEPS") not in [nil, "", "0"] ->
+        []
+
+      Code.ensure_loaded?(Hex) ->
+        [{:plug, "~> 1.10", optional: true}, {:ex_doc, "~> 0.30", only: :dev, runtime: false}]
+
+      # No Hex, but the app building us resolves version requirements some
+      # other way (an offline mirror, a vendoring SCM): declare plug all the
+      # same, so Mix compiles it before us and @behaviour Plug is declared.
+      Enum.any?(Mix.SCM.available(), &(&1.accepts_options(:plug, []) != nil)) ->
+        [{:plug, "~> 1.10", optional: true}]
+
+      true ->
+        []
     end
   end
 

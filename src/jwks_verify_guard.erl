@@ -132,68 +132,50 @@ init(Opts) when is_list(Opts) ->
     #{keys => Keys, opts => VerifyOpts, assign => Assign, public => Public, skip => Skip,
       on_error => OnError, unavailable_status => Status, realm => Realm};
 init(Other) ->
-    bad("options must be a list of {Key, Value} pairs or a map, got: ~0tP", [Other, 8]).
+    jwks_verify_badarg:bad_argument(options, Other, "a list of {Key, Value} pairs or a map").
 
 options_map([{Key, Value} | Rest], Map) when is_atom(Key) ->
     case lists:member(Key, ?KNOWN) of
         false ->
-            bad("unknown option ~0tp (given ~0tP), expected one of: ~ts",
-                [Key, Value, 8, join([atom_to_list(K) || K <- ?KNOWN])]);
+            _ = Value,
+            jwks_verify_badarg:unknown_option(Key, ?KNOWN);
         true when is_map_key(Key, Map) ->
-            bad("option ~0tp is given twice, expected it at most once", [Key]);
+            jwks_verify_badarg:bad_value(Key, Value, "the option once (it is given twice)");
         true ->
             options_map(Rest, Map#{Key => Value})
     end;
 options_map([], Map) ->
     Map;
 options_map([Other | _], _Map) ->
-    bad("options must be {Key, Value} pairs with an atom key, got: ~0tP", [Other, 8]).
+    jwks_verify_badarg:bad_argument(options, Other, "{Key, Value} pairs with an atom key").
 
 keys(#{cache := _, key_set := _}) ->
-    bad("give the option cache or key_set, not both", []);
+    jwks_verify_badarg:error("give the option cache or key_set, not both");
 keys(#{cache := Name}) when is_atom(Name), Name =/= undefined, Name =/= nil,
                             Name =/= true, Name =/= false ->
     Name;
 keys(#{cache := Bad}) ->
-    bad("option cache must be the atom naming a running jwks_verify_cache, got: ~0tP",
-        [Bad, 8]);
-keys(#{key_set := KeySet}) when is_reference(KeySet) ->
-    KeySet;
-keys(#{key_set := Bad}) ->
-    bad("option key_set must be a key set from jwks_verify:key_set/1, got: ~0tP", [Bad, 8]);
-keys(#{}) ->
-    bad("the option cache (the name of a running jwks_verify_cache) is required, "
-        "or key_set (a key set from jwks_verify:key_set/1)", []).
-
-%% Each option alone first, so a refusal can name it and say what is expected.
-verify_options(Map) ->
-    Verify = maps:with(?VERIFY_KEYS, Map),
-    maps:foreach(fun verify_option/2, Verify),
-    jwks_verify:options(Verify).
-
-verify_option(Key, Value) ->
-    try jwks_verify:options(#{Key => Value}) of
-        _ -> ok
+    jwks_verify_badarg:bad_value(cache, Bad, "the atom naming a jwks_verify_cache");
+keys(#{key_set := KeySet}) ->
+    %% A reference that is no key set would fail every request: refuse it now.
+    try jwks_verify:key_set_info(KeySet) of
+        _ -> KeySet
     catch
-        error:{badarg, Detail} ->
-            bad("option ~0tp must be ~ts, got: ~0tP", [Key, expected(Key, Detail), Value, 8])
-    end.
+        error:{badarg, _} ->
+            jwks_verify_badarg:bad_value(key_set, KeySet, "a key set from jwks_verify:key_set/1")
+    end;
+keys(#{}) ->
+    jwks_verify_badarg:error("the option cache (the name of a jwks_verify_cache) is required, "
+                             "or key_set (a key set from jwks_verify:key_set/1)").
 
-expected(iss, _) -> "a binary or a list of binaries (the accepted issuers)";
-expected(aud, _) -> "a binary or a list of binaries (the accepted audiences)";
-expected(algs, {_, _Alg, {supported, Algs}}) ->
-    ["a non-empty list of algorithm names among: ", join(Algs)];
-expected(algs, _) -> "a non-empty list of algorithm names (binaries such as <<\"RS256\">>)";
-expected(leeway, _) -> "a non-negative integer (seconds of clock skew)";
-expected(required, _) -> "a list of binaries (the claims that must be present)";
-expected(typ, _) -> "a binary (the required header typ, such as <<\"at+jwt\">>)";
-expected(max_token_bytes, _) -> "a positive integer (bytes)".
+verify_options(Map) ->
+    jwks_verify:options(maps:with(?VERIFY_KEYS, Map)).
 
 assign(Atom) when is_atom(Atom), Atom =/= undefined, Atom =/= nil,
                   Atom =/= true, Atom =/= false ->
     Atom;
 assign(Bad) ->
-    bad("option assign must be an atom, got: ~0tP", [Bad, 8]).
+    jwks_verify_badarg:bad_value(assign, Bad, "an atom (the key of the claims)").
 
 mf(_Key, undefined) ->
     undefined;
@@ -202,13 +184,13 @@ mf(_Key, nil) ->
 mf(_Key, {M, F}) when is_atom(M), is_atom(F) ->
     {M, F};
 mf(Key, Bad) ->
-    bad("option ~0tp must be a {Module, Function} tuple, got: ~0tP", [Key, Bad, 8]).
+    jwks_verify_badarg:bad_value(Key, Bad, "a {Module, Function} tuple").
 
-status(S) when is_integer(S), S >= 100, S =< 599 ->
+%% A 2xx here would let every request through while the keys are missing.
+status(S) when is_integer(S), S >= 500, S =< 599 ->
     S;
 status(Bad) ->
-    bad("option unavailable_status must be an HTTP status code (100..599), got: ~0tP",
-        [Bad, 8]).
+    jwks_verify_badarg:bad_value(unavailable_status, Bad, "a 5xx status code (500..599)").
 
 realm(undefined) ->
     undefined;
@@ -228,19 +210,17 @@ realm(Bad) ->
     bad_realm(Bad).
 
 bad_realm(Bad) ->
-    bad("option realm must be a string of printable ASCII without \" or \\, got: ~0tP",
-        [Bad, 8]).
+    jwks_verify_badarg:bad_value(realm, Bad, "a string of printable ASCII without \" or \\").
 
 public_paths(Paths) when is_list(Paths) ->
     [public_path(P) || P <- Paths];
 public_paths(Bad) ->
-    bad("option public_paths must be a list of paths, got: ~0tP", [Bad, 8]).
+    jwks_verify_badarg:bad_value(public_paths, Bad, "a list of paths").
 
 public_path(Path) when is_list(Path) ->
     case catch unicode:characters_to_binary(Path) of
         Bin when is_binary(Bin) -> public_path(Bin);
-        _ -> bad("option public_paths: a path must be a binary or a string, got: ~0tP",
-                 [Path, 8])
+        _ -> jwks_verify_badarg:bad_value(public_paths, Path, "paths as binaries or strings")
     end;
 public_path(<<"/", _/binary>> = Path) ->
     Size = byte_size(Path) - 2,
@@ -253,19 +233,12 @@ public_path(<<"/", _/binary>> = Path) ->
         {Segments, nomatch} when is_list(Segments) ->
             {Kind, Segments};
         _ ->
-            bad("option public_paths: bad path ~0tp, expected no . or .. segments and "
-                "* only as a last segment (<<\"/assets/*\">>)", [Path])
+            jwks_verify_badarg:bad_value(public_paths, Path,
+                                         "paths with no . or .. segments and * only as "
+                                         "a last segment (/assets/*)")
     end;
 public_path(Bad) ->
-    bad("option public_paths: a path must start with \"/\", got: ~0tP", [Bad, 8]).
-
-%% Raises {badarg, Description} with a readable binary description.
-bad(Format, Args) ->
-    Message = io_lib:format("jwks_verify_guard: " ++ Format, Args),
-    erlang:error({badarg, unicode:characters_to_binary(Message)}).
-
-join(Items) ->
-    lists:join(", ", Items).
+    jwks_verify_badarg:bad_value(public_paths, Bad, "paths that start with /").
 
 %%--------------------------------------------------------------------
 %% The decision

@@ -129,11 +129,7 @@ defmodule JwksVerify.Plug do
               "(it also takes a static JWKS) and pass its name"
     end
 
-    :jwks_verify_guard.init(opts)
-  catch
-    # The raw Erlang error: a rescue would see it normalized, description lost.
-    :error, {:badarg, description} when is_binary(description) ->
-      reraise ArgumentError, description, __STACKTRACE__
+    JwksVerify.call(fn -> :jwks_verify_guard.init(opts) end)
   end
 
   @doc """
