@@ -38,7 +38,7 @@ numeric_date(const cJSON *claims, const char *name, int64_t *out, int *present, 
     if (!c)
         return JV_OK;
     if (!cJSON_IsNumber(c) || jv_json_int64(c, out) != JV_NUM_INT)
-        FAIL_WITH(JV_ERR_BAD_CLAIM, name);
+        FAIL_WITH(JV_ERR_INVALID_CLAIM, name);
     return JV_OK;
 }
 
@@ -53,16 +53,16 @@ registered_types(const cJSON *claims, const char **detail, size_t *detail_len)
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         c = jv_json_get(claims, strings[i]);
         if (c && !cJSON_IsString(c))
-            FAIL_WITH(JV_ERR_BAD_CLAIM, strings[i]);
+            FAIL_WITH(JV_ERR_INVALID_CLAIM, strings[i]);
     }
     c = jv_json_get(claims, "aud");
     if (c && !cJSON_IsString(c)) {
         if (!cJSON_IsArray(c))
-            FAIL_WITH(JV_ERR_BAD_CLAIM, "aud");
+            FAIL_WITH(JV_ERR_INVALID_CLAIM, "aud");
         cJSON_ArrayForEach(a, c)
         {
             if (!cJSON_IsString(a))
-                FAIL_WITH(JV_ERR_BAD_CLAIM, "aud");
+                FAIL_WITH(JV_ERR_INVALID_CLAIM, "aud");
         }
     }
     return JV_OK;
@@ -116,13 +116,13 @@ jv_claims_check(const cJSON *claims, const jv_opts *o, const char **detail, size
         if (!(iss = jv_json_get(claims, "iss")))
             FAIL_WITH(JV_ERR_MISSING_CLAIM, "iss");
         if (!str_in(iss, o->iss, o->n_iss))
-            return JV_ERR_ISSUER;
+            return JV_ERR_INVALID_ISSUER;
     }
     if (o->n_aud) {
         if (!(aud = jv_json_get(claims, "aud")))
             FAIL_WITH(JV_ERR_MISSING_CLAIM, "aud");
         if (!aud_accepted(aud, o))
-            return JV_ERR_AUDIENCE;
+            return JV_ERR_INVALID_AUDIENCE;
     }
     return JV_OK;
 }

@@ -5,7 +5,7 @@
 
 /* Checks a JWT claims object (RFC 7519 §4.1) against opts: exp, nbf and iat
  * as exact int64 with leeway, required claims, iss and aud. On
- * JV_ERR_BAD_CLAIM / JV_ERR_MISSING_CLAIM, *detail names the claim. */
+ * JV_ERR_INVALID_CLAIM / JV_ERR_MISSING_CLAIM, *detail names the claim. */
 jv_err jv_claims_check(const cJSON *claims, const jv_opts *opts, const char **detail,
                        size_t *detail_len);
 

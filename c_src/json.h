@@ -8,21 +8,14 @@
  * JV_MAX_JSON_DEPTH, no escaped NUL (cJSON would cut the string there), no
  * duplicate member names (RFC 7515 §5.2 lets us reject them), numbers of at
  * most JV_MAX_NUMBER_CHARS characters. Number nodes keep their source text in
- * valuestring, since cJSON keeps only a double. On failure: JV_ERR_BAD_JSON. */
+ * valuestring, since cJSON keeps only a double (read through jv.h's
+ * jv_json_int64 and jv_json_number_text). On failure: JV_ERR_BAD_JSON. */
 #define JV_MAX_NUMBER_CHARS 40
 
 jv_err jv_json_parse(const uint8_t *p, size_t len, cJSON **out);
 
 /* True when the bytes are well-formed UTF-8 (no overlongs, no surrogates). */
 int jv_utf8_valid(const uint8_t *p, size_t len);
-
-typedef enum { JV_NUM_INT, JV_NUM_NOT_INTEGER, JV_NUM_OUT_OF_RANGE } jv_num_kind;
-
-/* An integer node's exact value, from its source text. */
-jv_num_kind jv_json_int64(const cJSON *n, int64_t *out);
-
-/* The number's source text (NUL-terminated). */
-const char *jv_json_number_text(const cJSON *n);
 
 /* Member lookup by name; getn takes a length-delimited one (the caller's
  * option strings). Member names have no NUL: the JSON layer refused them. */

@@ -4,7 +4,7 @@
  * Plain C11 over OpenSSL 3 (libcrypto) and cJSON; nothing here knows about
  * Erlang, so the core can be unit-tested, fuzzed and reused on its own.
  * Every fallible function returns a jv_err (JV_OK is 0); each code maps to
- * exactly one documented reason atom in nif.c.
+ * exactly one documented reason atom (JV_ERRORS below).
  */
 #ifndef JV_H
 #define JV_H
@@ -14,52 +14,62 @@
 
 #include <cjson/cJSON.h>
 
+/* The one list of error codes: X(CONSTANT, atom), each constant named after
+ * its reason atom (JV_ERR_INVALID_TYP is invalid_typ). The jv_err enum, the
+ * jv_err_name() table and nif.c's atoms all expand it, so they cannot drift
+ * apart. Its order is that of jwks_verify:reasons(), which the Erlang tests
+ * hold against the documented reasons. */
+#define JV_ERRORS(X)                                                                               \
+    /* token shape and header */                                                                   \
+    X(TOKEN_TOO_LARGE, token_too_large)                                                            \
+    X(MALFORMED_TOKEN, malformed_token) /* not three segments */                                   \
+    X(BAD_BASE64, bad_base64)                                                                      \
+    X(BAD_HEADER, bad_header)                                                                      \
+    X(ALG_NONE, alg_none)                                                                          \
+    X(UNSUPPORTED_ALG, unsupported_alg)                                                            \
+    X(ALG_NOT_ALLOWED, alg_not_allowed)                                                            \
+    X(EMBEDDED_KEY, embedded_key)                                                                  \
+    X(UNSUPPORTED_CRIT, unsupported_crit)                                                          \
+    X(INVALID_TYP, invalid_typ)                                                                    \
+    /* key selection and key checks */                                                             \
+    X(UNKNOWN_KID, unknown_kid)     /* {unknown_kid, Kid} when the token names one */              \
+    X(AMBIGUOUS_KID, ambiguous_kid) /* several signing keys share the kid */                       \
+    X(NO_MATCHING_KEY, no_matching_key)                                                            \
+    X(KEY_ALG_MISMATCH, key_alg_mismatch)                                                          \
+    X(KEY_TYPE_MISMATCH, key_type_mismatch)                                                        \
+    X(KEY_NOT_FOR_SIGNING, key_not_for_signing)                                                    \
+    X(RSA_KEY_TOO_SMALL, rsa_key_too_small)                                                        \
+    X(WEAK_RSA_EXPONENT, weak_rsa_exponent)                                                        \
+    X(ROCA_WEAK_KEY, roca_weak_key)                                                                \
+    X(INVALID_EC_POINT, invalid_ec_point)                                                          \
+    X(INVALID_KEY, invalid_key)                                                                    \
+    X(UNSUPPORTED_KEY, unsupported_key)                                                            \
+    /* signature */                                                                                \
+    X(BAD_SIGNATURE_LENGTH, bad_signature_length)                                                  \
+    X(SIGNATURE_OUT_OF_RANGE, signature_out_of_range)                                              \
+    X(BAD_SIGNATURE, bad_signature)                                                                \
+    /* payload and claims */                                                                       \
+    X(BAD_PAYLOAD, bad_payload)                                                                    \
+    X(INVALID_CLAIM, invalid_claim) /* {invalid_claim, Name} */                                    \
+    X(MISSING_CLAIM, missing_claim) /* {missing_claim, Name} */                                    \
+    X(EXPIRED, expired)                                                                            \
+    X(NOT_YET_VALID, not_yet_valid)                                                                \
+    X(ISSUED_IN_FUTURE, issued_in_future)                                                          \
+    X(INVALID_ISSUER, invalid_issuer)                                                              \
+    X(INVALID_AUDIENCE, invalid_audience)                                                          \
+    /* key set documents */                                                                        \
+    X(JWKS_TOO_LARGE, jwks_too_large)                                                              \
+    X(BAD_JSON, bad_json)                                                                          \
+    X(BAD_JWKS, bad_jwks)                                                                          \
+    X(TOO_MANY_KEYS, too_many_keys)                                                                \
+    X(INTERNAL_ERROR, internal_error)
+
 typedef enum jv_err {
     JV_OK = 0,
-    /* token shape and header */
-    JV_ERR_TOKEN_TOO_LARGE,  /* token_too_large */
-    JV_ERR_MALFORMED,        /* malformed_token: not three segments */
-    JV_ERR_BAD_BASE64,       /* bad_base64 */
-    JV_ERR_BAD_HEADER,       /* bad_header */
-    JV_ERR_ALG_NONE,         /* alg_none */
-    JV_ERR_UNSUPPORTED_ALG,  /* unsupported_alg */
-    JV_ERR_ALG_NOT_ALLOWED,  /* alg_not_allowed */
-    JV_ERR_EMBEDDED_KEY,     /* embedded_key */
-    JV_ERR_UNSUPPORTED_CRIT, /* unsupported_crit */
-    JV_ERR_TYP,              /* invalid_typ */
-    /* key selection and key checks */
-    JV_ERR_UNKNOWN_KID,       /* unknown_kid */
-    JV_ERR_AMBIGUOUS_KID,     /* ambiguous_kid: several keys share the kid */
-    JV_ERR_NO_MATCHING_KEY,   /* no_matching_key */
-    JV_ERR_KEY_ALG_MISMATCH,  /* key_alg_mismatch */
-    JV_ERR_KEY_TYPE_MISMATCH, /* key_type_mismatch */
-    JV_ERR_KEY_USE,           /* key_not_for_signing */
-    JV_ERR_RSA_KEY_TOO_SMALL, /* rsa_key_too_small */
-    JV_ERR_RSA_EXPONENT,      /* weak_rsa_exponent */
-    JV_ERR_RSA_ROCA,          /* roca_weak_key */
-    JV_ERR_EC_POINT,          /* invalid_ec_point */
-    JV_ERR_BAD_KEY,           /* invalid_key */
-    JV_ERR_UNSUPPORTED_KEY,   /* unsupported_key */
-    /* signature */
-    JV_ERR_SIG_LENGTH,    /* bad_signature_length */
-    JV_ERR_SIG_RANGE,     /* signature_out_of_range */
-    JV_ERR_BAD_SIGNATURE, /* bad_signature */
-    /* payload and claims */
-    JV_ERR_BAD_PAYLOAD,      /* bad_payload */
-    JV_ERR_BAD_CLAIM,        /* {invalid_claim, Name} */
-    JV_ERR_MISSING_CLAIM,    /* {missing_claim, Name} */
-    JV_ERR_EXPIRED,          /* expired */
-    JV_ERR_NOT_YET_VALID,    /* not_yet_valid */
-    JV_ERR_ISSUED_IN_FUTURE, /* issued_in_future */
-    JV_ERR_ISSUER,           /* invalid_issuer */
-    JV_ERR_AUDIENCE,         /* invalid_audience */
-    /* key set documents */
-    JV_ERR_JWKS_TOO_LARGE, /* jwks_too_large */
-    JV_ERR_BAD_JSON,       /* bad_json */
-    JV_ERR_BAD_JWKS,       /* bad_jwks */
-    JV_ERR_TOO_MANY_KEYS,  /* too_many_keys */
-    JV_ERR_INTERNAL,       /* internal_error */
-    JV_ERR__COUNT
+#define JV_ERR_ENUM_(name, atom) JV_ERR_##name,
+    JV_ERRORS(JV_ERR_ENUM_)
+#undef JV_ERR_ENUM_
+        JV_ERR__COUNT
 } jv_err;
 
 /* Algorithms, as bits of jv_opts.algs. */
@@ -109,9 +119,9 @@ typedef struct jv_opts {
 typedef struct jv_keyset jv_keyset;
 
 /* What verification hands back. header and claims are cJSON trees whose
- * number nodes carry their source text in valuestring (see json.h), so the
- * caller can convert integers exactly. detail names the claim for
- * BAD_CLAIM/MISSING_CLAIM (borrowed from opts or static storage) and the
+ * number nodes keep their source text (jv_json_number_text), so the caller
+ * can convert integers exactly. detail names the claim for
+ * INVALID_CLAIM/MISSING_CLAIM (borrowed from opts or static storage) and the
  * token's kid for UNKNOWN_KID (borrowed from header; NULL without a kid). */
 typedef struct jv_result {
     cJSON *header;
@@ -147,7 +157,19 @@ void jv_result_clear(jv_result *out);
 /* Algorithm name <-> JV_ALG_*; -1 when unknown. */
 int jv_alg_from_name(const uint8_t *p, size_t len);
 const char *jv_alg_name(int alg);
-/* The reason atom's text for a code (nif.c, tests and docs share it). */
+/* The reason atom's text for a code ("ok" for JV_OK; "internal_error" for
+ * a value outside the enum). */
 const char *jv_err_name(jv_err e);
+
+/* Numbers in the trees a verify hands back. cJSON keeps only a double, so
+ * the JSON layer keeps each number's source text beside it: integers beyond
+ * 2^53 (and beyond int64) come out exact from that text. */
+typedef enum { JV_NUM_INT, JV_NUM_NOT_INTEGER, JV_NUM_OUT_OF_RANGE } jv_num_kind;
+
+/* An integer node's exact value, from its source text. */
+jv_num_kind jv_json_int64(const cJSON *n, int64_t *out);
+
+/* The number's source text (NUL-terminated), as RFC 8259 §6 spells it. */
+const char *jv_json_number_text(const cJSON *n);
 
 #endif

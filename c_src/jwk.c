@@ -10,7 +10,7 @@
 
 #include "b64url.h"
 #include "json.h"
-#include "jws.h"
+#include "sig.h"
 
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 16384
@@ -24,15 +24,15 @@ b64_member(const cJSON *jwk, const char *name, uint8_t **out, size_t *len)
 
     *out = NULL;
     if (!cJSON_IsString(m))
-        return JV_ERR_BAD_KEY;
+        return JV_ERR_INVALID_KEY;
     slen = strlen(m->valuestring);
     *out = malloc(jv_b64url_decoded_len(slen) + 1);
     if (!*out)
-        return JV_ERR_INTERNAL;
+        return JV_ERR_INTERNAL_ERROR;
     if (jv_b64url_decode((const uint8_t *)m->valuestring, slen, *out, len) != JV_OK) {
         free(*out);
         *out = NULL;
-        return JV_ERR_BAD_KEY;
+        return JV_ERR_INVALID_KEY;
     }
     return JV_OK;
 }
@@ -77,29 +77,29 @@ rsa_check(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen)
     uint64_t ev = 0;
 
     if (nlen == 0 || elen == 0)
-        return JV_ERR_BAD_KEY;
+        return JV_ERR_INVALID_KEY;
     bits = (nlen - 1) * 8;
     for (uint8_t top = n[0]; top; top >>= 1)
         bits++;
     if (bits < RSA_MIN_BITS)
         return JV_ERR_RSA_KEY_TOO_SMALL;
     if (bits > RSA_MAX_BITS || !(n[nlen - 1] & 1))
-        return JV_ERR_BAD_KEY;
+        return JV_ERR_INVALID_KEY;
     /* e = 1 makes every "signature" its own message; small or even exponents
      * are outside what NIST SP 800-56B allows. */
     if (elen > 8)
-        return JV_ERR_RSA_EXPONENT;
+        return JV_ERR_WEAK_RSA_EXPONENT;
     for (size_t i = 0; i < elen; i++)
         ev = ev << 8 | e[i];
     if (ev < 65537 || !(ev & 1))
-        return JV_ERR_RSA_EXPONENT;
+        return JV_ERR_WEAK_RSA_EXPONENT;
     if (roca_fingerprint(n, nlen))
-        return JV_ERR_RSA_ROCA;
+        return JV_ERR_ROCA_WEAK_KEY;
     return JV_OK;
 }
 
 static jv_err
-rsa_build(jv_key *k, const cJSON *jwk)
+rsa_build(jv_sig_key *k, const cJSON *jwk)
 {
     jv_err rc;
     uint8_t *nraw = NULL, *eraw = NULL;
@@ -118,7 +118,7 @@ rsa_build(jv_key *k, const cJSON *jwk)
     e = skip_zeros(eraw, &elen);
     if ((rc = rsa_check(n, nlen, e, elen)) != JV_OK)
         goto end;
-    rc = JV_ERR_INTERNAL;
+    rc = JV_ERR_INTERNAL_ERROR;
     bn_n = BN_bin2bn(n, (int)nlen, NULL);
     bn_e = BN_bin2bn(e, (int)elen, NULL);
     bld = OSSL_PARAM_BLD_new();
@@ -132,10 +132,10 @@ rsa_build(jv_key *k, const cJSON *jwk)
     if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
         goto end;
     if (EVP_PKEY_fromdata(ctx, &k->pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
-        rc = JV_ERR_BAD_KEY;
+        rc = JV_ERR_INVALID_KEY;
         goto end;
     }
-    k->sig_len = nlen;
+    k->len = nlen;
     rc = JV_OK;
 end:
     EVP_PKEY_CTX_free(ctx);
@@ -164,7 +164,7 @@ static jv_err
 ec_order(const char *name, uint8_t *out, size_t len)
 {
     EC_GROUP *g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(name));
-    jv_err rc = JV_ERR_INTERNAL;
+    jv_err rc = JV_ERR_INTERNAL_ERROR;
 
     if (g && BN_bn2binpad(EC_GROUP_get0_order(g), out, (int)len) == (int)len)
         rc = JV_OK;
@@ -173,7 +173,7 @@ ec_order(const char *name, uint8_t *out, size_t len)
 }
 
 static jv_err
-ec_build(jv_key *k, const cJSON *jwk)
+ec_build(jv_sig_key *k, const cJSON *jwk)
 {
     jv_err rc;
     const cJSON *crv = jv_json_get(jwk, "crv");
@@ -183,7 +183,7 @@ ec_build(jv_key *k, const cJSON *jwk)
     EVP_PKEY_CTX *ctx = NULL, *check = NULL;
 
     if (!cJSON_IsString(crv))
-        return JV_ERR_BAD_KEY;
+        return JV_ERR_INVALID_KEY;
     for (c = 0; c < ncurves && strcmp(crv->valuestring, curves[c].jwk_name) != 0; c++)
         ;
     if (c == ncurves)
@@ -193,7 +193,7 @@ ec_build(jv_key *k, const cJSON *jwk)
         (rc = b64_member(jwk, "y", &y, &ylen)) != JV_OK)
         goto end;
     /* RFC 7518 §6.2.1.2: coordinates are full-length octet strings. */
-    rc = JV_ERR_BAD_KEY;
+    rc = JV_ERR_INVALID_KEY;
     if (xlen != curves[c].coord || ylen != curves[c].coord)
         goto end;
     point[0] = 0x04;
@@ -203,19 +203,19 @@ ec_build(jv_key *k, const cJSON *jwk)
                                                  (char *)curves[c].ossl_name, 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * xlen);
     params[2] = OSSL_PARAM_construct_end();
-    rc = JV_ERR_INTERNAL;
+    rc = JV_ERR_INTERNAL_ERROR;
     ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
     if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
         goto end;
     /* Invalid-curve attacks: the point must be on the named curve and not
      * the identity; OpenSSL's import and public check both say so. */
-    rc = JV_ERR_EC_POINT;
+    rc = JV_ERR_INVALID_EC_POINT;
     if (EVP_PKEY_fromdata(ctx, &k->pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
         goto end;
     check = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
     if (!check || EVP_PKEY_public_check(check) != 1)
         goto end;
-    k->sig_len = 2 * curves[c].coord;
+    k->len = 2 * curves[c].coord;
     rc = ec_order(curves[c].ossl_name, k->order, curves[c].coord);
 end:
     if (rc != JV_OK) {
@@ -266,7 +266,7 @@ ed25519_small_order(const uint8_t x[32])
 }
 
 static jv_err
-okp_build(jv_key *k, const cJSON *jwk)
+okp_build(jv_sig_key *k, const cJSON *jwk)
 {
     jv_err rc;
     const cJSON *crv = jv_json_get(jwk, "crv");
@@ -274,23 +274,23 @@ okp_build(jv_key *k, const cJSON *jwk)
     size_t xlen;
 
     if (!cJSON_IsString(crv))
-        return JV_ERR_BAD_KEY;
+        return JV_ERR_INVALID_KEY;
     if (strcmp(crv->valuestring, "Ed25519") != 0)
         return JV_ERR_UNSUPPORTED_KEY;
     k->crv = JV_CRV_ED25519;
     if ((rc = b64_member(jwk, "x", &x, &xlen)) != JV_OK)
         goto end;
-    rc = JV_ERR_BAD_KEY;
+    rc = JV_ERR_INVALID_KEY;
     if (xlen != 32)
         goto end;
-    rc = JV_ERR_EC_POINT;
+    rc = JV_ERR_INVALID_EC_POINT;
     if (ed25519_small_order(x))
         goto end;
-    rc = JV_ERR_BAD_KEY;
+    rc = JV_ERR_INVALID_KEY;
     k->pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, xlen);
     if (!k->pkey)
         goto end;
-    k->sig_len = 64;
+    k->len = 64;
     rc = JV_OK;
 end:
     free(x);
@@ -352,9 +352,9 @@ key_parse(jv_key *k, const cJSON *jwk)
     const cJSON *kid, *kty, *alg;
     jv_err rc;
 
-    k->alg = JV_KEY_ALG_ANY;
+    k->sig.alg = JV_KEY_ALG_ANY;
     if (!cJSON_IsObject(jwk)) {
-        k->status = JV_ERR_BAD_KEY;
+        k->status = JV_ERR_INVALID_KEY;
         return JV_OK;
     }
     kid = jv_json_get(jwk, "kid");
@@ -364,41 +364,39 @@ key_parse(jv_key *k, const cJSON *jwk)
         k->kid_len = strlen(kid->valuestring);
         k->kid = malloc(k->kid_len + 1);
         if (!k->kid)
-            return JV_ERR_INTERNAL;
+            return JV_ERR_INTERNAL_ERROR;
         memcpy(k->kid, kid->valuestring, k->kid_len + 1);
     }
     if (cJSON_IsString(kty) && !(k->kty_name = copy_name(kty->valuestring)))
-        return JV_ERR_INTERNAL;
+        return JV_ERR_INTERNAL_ERROR;
     if (cJSON_IsString(alg)) {
         if (!(k->alg_name = copy_name(alg->valuestring)))
-            return JV_ERR_INTERNAL;
-        k->alg = key_alg(alg->valuestring);
+            return JV_ERR_INTERNAL_ERROR;
+        k->sig.alg = key_alg(alg->valuestring);
     }
     if ((kid && !cJSON_IsString(kid)) || !cJSON_IsString(kty) || (alg && !cJSON_IsString(alg))) {
-        k->status = JV_ERR_BAD_KEY;
+        k->status = JV_ERR_INVALID_KEY;
         return JV_OK;
     }
     if (strcmp(kty->valuestring, "RSA") == 0) {
-        k->kty = JV_KTY_RSA;
-        rc = rsa_build(k, jwk);
+        k->sig.kty = JV_KTY_RSA;
+        rc = rsa_build(&k->sig, jwk);
     } else if (strcmp(kty->valuestring, "EC") == 0) {
-        k->kty = JV_KTY_EC;
-        rc = ec_build(k, jwk);
+        k->sig.kty = JV_KTY_EC;
+        rc = ec_build(&k->sig, jwk);
     } else if (strcmp(kty->valuestring, "OKP") == 0) {
-        k->kty = JV_KTY_OKP;
-        rc = okp_build(k, jwk);
+        k->sig.kty = JV_KTY_OKP;
+        rc = okp_build(&k->sig, jwk);
     } else {
         rc = JV_ERR_UNSUPPORTED_KEY;
     }
     if (rc == JV_OK && !use_allows_verify(jwk))
-        rc = JV_ERR_KEY_USE;
-    if (rc == JV_ERR_INTERNAL)
+        rc = JV_ERR_KEY_NOT_FOR_SIGNING;
+    if (rc == JV_ERR_INTERNAL_ERROR)
         return rc;
     k->status = rc;
-    if (rc != JV_OK) {
-        EVP_PKEY_free(k->pkey);
-        k->pkey = NULL;
-    }
+    if (rc != JV_OK)
+        jv_sig_key_clear(&k->sig); /* a refused key keeps only its description */
     return JV_OK;
 }
 
@@ -447,22 +445,11 @@ keyset_index(jv_keyset *ks)
 {
     ks->by_kid = malloc((ks->n ? ks->n : 1) * sizeof(*ks->by_kid));
     if (!ks->by_kid)
-        return JV_ERR_INTERNAL;
+        return JV_ERR_INTERNAL_ERROR;
     for (size_t i = 0; i < ks->n; i++)
         if (ks->keys[i].kid)
             ks->by_kid[ks->n_kid++] = &ks->keys[i];
     qsort(ks->by_kid, ks->n_kid, sizeof(*ks->by_kid), key_ptr_cmp);
-    return JV_OK;
-}
-
-static jv_err
-fetch_digests(jv_keyset *ks)
-{
-    static const char *names[3] = {"SHA256", "SHA384", "SHA512"};
-
-    for (int i = 0; i < 3; i++)
-        if (!(ks->md[i] = EVP_MD_fetch(NULL, names[i], NULL)))
-            return JV_ERR_INTERNAL;
     return JV_OK;
 }
 
@@ -491,10 +478,10 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
     rc = JV_ERR_TOO_MANY_KEYS;
     if (n > JV_MAX_KEYS)
         goto end;
-    rc = JV_ERR_INTERNAL;
+    rc = JV_ERR_INTERNAL_ERROR;
     if (!(ks = calloc(1, sizeof(*ks))) || !(ks->keys = calloc(n ? n : 1, sizeof(*ks->keys))))
         goto end;
-    if ((rc = fetch_digests(ks)) != JV_OK)
+    if ((rc = jv_digests_fetch(&ks->digests)) != JV_OK)
         goto end;
     if (!keys) {
         ks->n = 1;
@@ -511,9 +498,9 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
         jv_key *k = &ks->keys[i];
         if (k->status != JV_OK)
             continue;
-        if ((rc = jv_key_prepare(ks, k)) != JV_OK)
+        if ((rc = jv_sig_key_prepare(&k->sig, &ks->digests)) != JV_OK)
             goto end;
-        if (k->kty == JV_KTY_RSA && k->sig_len > 512)
+        if (k->sig.kty == JV_KTY_RSA && k->sig.len > 512)
             ks->heavy = 1;
     }
     if ((rc = keyset_index(ks)) != JV_OK)
@@ -533,14 +520,12 @@ jv_keyset_free(jv_keyset *ks)
     if (!ks)
         return;
     for (size_t i = 0; i < ks->n; i++) {
-        EVP_MD_CTX_free(ks->keys[i].tmpl);
-        EVP_PKEY_free(ks->keys[i].pkey);
+        jv_sig_key_clear(&ks->keys[i].sig);
         free(ks->keys[i].kid);
         free(ks->keys[i].kty_name);
         free(ks->keys[i].alg_name);
     }
-    for (int i = 0; i < 3; i++)
-        EVP_MD_free(ks->md[i]);
+    jv_digests_free(&ks->digests);
     free(ks->keys);
     free(ks->by_kid);
     free(ks);

@@ -10,7 +10,6 @@
 #include <erl_nif.h>
 
 #include "jv.h"
-#include "json.h"
 
 /* Caps on option lists: larger ones are caller mistakes (badarg). */
 #define MAX_OPT_LIST 64
@@ -52,8 +51,10 @@ open_resources(ErlNifEnv *env)
     am_alg = enif_make_atom(env, "alg");
     am_status = enif_make_atom(env, "status");
     am_opts_tag = enif_make_atom(env, "jwks_verify_opts");
-    for (int i = 0; i < JV_ERR__COUNT; i++)
-        am_reason[i] = enif_make_atom(env, jv_err_name((jv_err)i));
+    am_reason[JV_OK] = am_ok;
+#define MAKE_REASON(name, atom) am_reason[JV_ERR_##name] = enif_make_atom(env, #atom);
+    JV_ERRORS(MAKE_REASON)
+#undef MAKE_REASON
     return 0;
 }
 
@@ -85,9 +86,10 @@ make_binary(ErlNifEnv *env, const void *p, size_t len)
 static ERL_NIF_TERM
 error_term(ErlNifEnv *env, jv_err e, const char *detail, size_t detail_len)
 {
-    ERL_NIF_TERM reason = am_reason[(unsigned)e < JV_ERR__COUNT ? e : JV_ERR_INTERNAL];
+    ERL_NIF_TERM reason = am_reason[(unsigned)e < JV_ERR__COUNT ? e : JV_ERR_INTERNAL_ERROR];
 
-    if (e == JV_ERR_BAD_CLAIM || e == JV_ERR_MISSING_CLAIM || (e == JV_ERR_UNKNOWN_KID && detail))
+    if (e == JV_ERR_INVALID_CLAIM || e == JV_ERR_MISSING_CLAIM ||
+        (e == JV_ERR_UNKNOWN_KID && detail))
         reason = enif_make_tuple2(env, reason, make_binary(env, detail, detail_len));
     return enif_make_tuple2(env, am_error, reason);
 }
@@ -205,7 +207,7 @@ nif_key_set(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     res = enif_alloc_resource(keyset_type, sizeof(*res));
     if (!res) {
         jv_keyset_free(ks);
-        return error_term(env, JV_ERR_INTERNAL, NULL, 0);
+        return error_term(env, JV_ERR_INTERNAL_ERROR, NULL, 0);
     }
     res->ks = ks; /* the resource owns ks; its destructor frees it */
     term = enif_make_resource(env, res);

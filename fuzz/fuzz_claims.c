@@ -158,7 +158,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = jv_claims_check(root, &o, &detail, &detail_len);
     if ((unsigned)rc >= JV_ERR__COUNT)
         abort();
-    if (rc == JV_ERR_BAD_CLAIM || rc == JV_ERR_MISSING_CLAIM) {
+    if (rc == JV_ERR_INVALID_CLAIM || rc == JV_ERR_MISSING_CLAIM) {
         volatile uint8_t sum = 0;
         if (!detail)
             abort();

@@ -53,7 +53,7 @@ verify(int jwt, const uint8_t *data, size_t size, const jv_opts *o)
 
     if (rc == JV_OK && (!r.header || !r.payload || (jwt && !r.claims)))
         abort();
-    if ((rc == JV_ERR_BAD_CLAIM || rc == JV_ERR_MISSING_CLAIM) && !r.detail)
+    if ((rc == JV_ERR_INVALID_CLAIM || rc == JV_ERR_MISSING_CLAIM) && !r.detail)
         abort();
     if ((unsigned)rc >= JV_ERR__COUNT)
         abort();

@@ -6,8 +6,8 @@
  * now may equal it); anything else in them (1.5, "123", 1e400, 2^63, true)
  * is an invalid claim, never a rounded date. iss matches one of a list
  * exactly, aud as a string or an array, required claims must be present,
- * and typ is checked when asked. The end-to-end cases sign with OpenSSL
- * (Ed25519) and go through jv_jwt_verify.
+ * and typ is checked when asked (signed with OpenSSL's Ed25519, through
+ * jv_jwt_verify; the rest of that path is test_jwt.c's).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,7 +168,7 @@ test_bad_dates(void)
         for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
             char *c = tu_fmt("{\"%s\":%s}", names[n], values[v]);
             tu_case("%s", c);
-            CHECK_CLAIMS_D(c, &o, JV_ERR_BAD_CLAIM, names[n]);
+            CHECK_CLAIMS_D(c, &o, JV_ERR_INVALID_CLAIM, names[n]);
             free(c);
         }
 }
@@ -194,7 +194,7 @@ test_required(void)
     /* present is present, whatever the value, for a private claim */
     CHECK_CLAIMS("{\"exp\":1700000100,\"sub\":\"x\",\"tenant\":null}", &o, JV_OK);
     /* but a registered claim has its RFC 7519 §4.1 type */
-    CHECK_CLAIMS_D("{\"exp\":1700000100,\"sub\":null}", &o, JV_ERR_BAD_CLAIM, "sub");
+    CHECK_CLAIMS_D("{\"exp\":1700000100,\"sub\":null}", &o, JV_ERR_INVALID_CLAIM, "sub");
     /* a required exp still has to be in the future */
     CHECK_CLAIMS("{\"exp\":1600000000,\"sub\":\"x\"}", &o, JV_ERR_EXPIRED);
 
@@ -226,37 +226,37 @@ test_iss(void)
     o.iss = iss;
     o.n_iss = 1;
     CHECK_CLAIMS("{\"iss\":\"https://issuer.example\"}", &o, JV_OK);
-    CHECK_CLAIMS("{\"iss\":\"https://other.example\"}", &o, JV_ERR_ISSUER);
-    CHECK_CLAIMS("{\"iss\":\"https://issuer.example/\"}", &o, JV_ERR_ISSUER);
-    CHECK_CLAIMS("{\"iss\":\"https://issuer.exampl\"}", &o, JV_ERR_ISSUER);
-    CHECK_CLAIMS("{\"iss\":\"HTTPS://ISSUER.EXAMPLE\"}", &o, JV_ERR_ISSUER);
-    CHECK_CLAIMS("{\"iss\":\"\"}", &o, JV_ERR_ISSUER);
+    CHECK_CLAIMS("{\"iss\":\"https://other.example\"}", &o, JV_ERR_INVALID_ISSUER);
+    CHECK_CLAIMS("{\"iss\":\"https://issuer.example/\"}", &o, JV_ERR_INVALID_ISSUER);
+    CHECK_CLAIMS("{\"iss\":\"https://issuer.exampl\"}", &o, JV_ERR_INVALID_ISSUER);
+    CHECK_CLAIMS("{\"iss\":\"HTTPS://ISSUER.EXAMPLE\"}", &o, JV_ERR_INVALID_ISSUER);
+    CHECK_CLAIMS("{\"iss\":\"\"}", &o, JV_ERR_INVALID_ISSUER);
     CHECK_CLAIMS("{\"iss\":\"https:\\/\\/issuer.example\"}", &o, JV_OK);
     tu_case("iss missing or not a string");
     CHECK_CLAIMS_D("{}", &o, JV_ERR_MISSING_CLAIM, "iss");
-    CHECK_CLAIMS_D("{\"iss\":1}", &o, JV_ERR_BAD_CLAIM, "iss");
-    CHECK_CLAIMS_D("{\"iss\":[\"https://issuer.example\"]}", &o, JV_ERR_BAD_CLAIM, "iss");
-    CHECK_CLAIMS_D("{\"iss\":null}", &o, JV_ERR_BAD_CLAIM, "iss");
+    CHECK_CLAIMS_D("{\"iss\":1}", &o, JV_ERR_INVALID_CLAIM, "iss");
+    CHECK_CLAIMS_D("{\"iss\":[\"https://issuer.example\"]}", &o, JV_ERR_INVALID_CLAIM, "iss");
+    CHECK_CLAIMS_D("{\"iss\":null}", &o, JV_ERR_INVALID_CLAIM, "iss");
 
     tu_case("iss, a list");
     iss[1] = str("https://second.example");
     o.n_iss = 2;
     CHECK_CLAIMS("{\"iss\":\"https://issuer.example\"}", &o, JV_OK);
     CHECK_CLAIMS("{\"iss\":\"https://second.example\"}", &o, JV_OK);
-    CHECK_CLAIMS("{\"iss\":\"https://third.example\"}", &o, JV_ERR_ISSUER);
+    CHECK_CLAIMS("{\"iss\":\"https://third.example\"}", &o, JV_ERR_INVALID_ISSUER);
 
     /* An accepted issuer with a NUL in it matches only itself. */
     tu_case("iss option with a NUL");
     iss[0].p = (const uint8_t *)with_nul;
     iss[0].len = sizeof(with_nul) - 1;
     o.n_iss = 1;
-    CHECK_CLAIMS("{\"iss\":\"https://issuer.example\"}", &o, JV_ERR_ISSUER);
+    CHECK_CLAIMS("{\"iss\":\"https://issuer.example\"}", &o, JV_ERR_INVALID_ISSUER);
 
     tu_case("iss not checked");
     o.n_iss = 0;
     CHECK_CLAIMS("{\"iss\":\"anyone\"}", &o, JV_OK);
     /* RFC 7519 §4.1.1: iss is a string even when nobody checks it */
-    CHECK_CLAIMS_D("{\"iss\":1}", &o, JV_ERR_BAD_CLAIM, "iss");
+    CHECK_CLAIMS_D("{\"iss\":1}", &o, JV_ERR_INVALID_CLAIM, "iss");
 }
 
 static void
@@ -272,27 +272,28 @@ test_aud(void)
     CHECK_CLAIMS("{\"aud\":\"api://default\"}", &o, JV_OK);
     CHECK_CLAIMS("{\"aud\":[\"api://default\"]}", &o, JV_OK);
     CHECK_CLAIMS("{\"aud\":[\"other\",\"api://default\"]}", &o, JV_OK);
-    CHECK_CLAIMS("{\"aud\":\"other\"}", &o, JV_ERR_AUDIENCE);
-    CHECK_CLAIMS("{\"aud\":\"api://default/\"}", &o, JV_ERR_AUDIENCE);
-    CHECK_CLAIMS("{\"aud\":\"API://DEFAULT\"}", &o, JV_ERR_AUDIENCE);
-    CHECK_CLAIMS("{\"aud\":[\"other\",\"more\"]}", &o, JV_ERR_AUDIENCE);
-    CHECK_CLAIMS("{\"aud\":[]}", &o, JV_ERR_AUDIENCE);
-    CHECK_CLAIMS("{\"aud\":\"\"}", &o, JV_ERR_AUDIENCE);
+    CHECK_CLAIMS("{\"aud\":\"other\"}", &o, JV_ERR_INVALID_AUDIENCE);
+    CHECK_CLAIMS("{\"aud\":\"api://default/\"}", &o, JV_ERR_INVALID_AUDIENCE);
+    CHECK_CLAIMS("{\"aud\":\"API://DEFAULT\"}", &o, JV_ERR_INVALID_AUDIENCE);
+    CHECK_CLAIMS("{\"aud\":[\"other\",\"more\"]}", &o, JV_ERR_INVALID_AUDIENCE);
+    CHECK_CLAIMS("{\"aud\":[]}", &o, JV_ERR_INVALID_AUDIENCE);
+    CHECK_CLAIMS("{\"aud\":\"\"}", &o, JV_ERR_INVALID_AUDIENCE);
     tu_case("aud missing or malformed");
     CHECK_CLAIMS_D("{}", &o, JV_ERR_MISSING_CLAIM, "aud");
-    CHECK_CLAIMS_D("{\"aud\":1}", &o, JV_ERR_BAD_CLAIM, "aud");
-    CHECK_CLAIMS_D("{\"aud\":{\"a\":\"api://default\"}}", &o, JV_ERR_BAD_CLAIM, "aud");
-    CHECK_CLAIMS_D("{\"aud\":null}", &o, JV_ERR_BAD_CLAIM, "aud");
-    CHECK_ERR2(check_claims("{\"aud\":[1]}", &o, NULL), JV_ERR_BAD_CLAIM, JV_ERR_AUDIENCE);
-    CHECK_ERR2(check_claims("{\"aud\":[[\"api://default\"]]}", &o, NULL), JV_ERR_BAD_CLAIM,
-               JV_ERR_AUDIENCE);
+    CHECK_CLAIMS_D("{\"aud\":1}", &o, JV_ERR_INVALID_CLAIM, "aud");
+    CHECK_CLAIMS_D("{\"aud\":{\"a\":\"api://default\"}}", &o, JV_ERR_INVALID_CLAIM, "aud");
+    CHECK_CLAIMS_D("{\"aud\":null}", &o, JV_ERR_INVALID_CLAIM, "aud");
+    CHECK_ERR2(check_claims("{\"aud\":[1]}", &o, NULL), JV_ERR_INVALID_CLAIM,
+               JV_ERR_INVALID_AUDIENCE);
+    CHECK_ERR2(check_claims("{\"aud\":[[\"api://default\"]]}", &o, NULL), JV_ERR_INVALID_CLAIM,
+               JV_ERR_INVALID_AUDIENCE);
 
     tu_case("aud, a list");
     aud[1] = str("api://second");
     o.n_aud = 2;
     CHECK_CLAIMS("{\"aud\":\"api://second\"}", &o, JV_OK);
     CHECK_CLAIMS("{\"aud\":[\"x\",\"api://second\"]}", &o, JV_OK);
-    CHECK_CLAIMS("{\"aud\":[\"x\",\"y\"]}", &o, JV_ERR_AUDIENCE);
+    CHECK_CLAIMS("{\"aud\":[\"x\",\"y\"]}", &o, JV_ERR_INVALID_AUDIENCE);
 
     /* jv.h: n_aud == 0 means aud is not checked. */
     tu_case("aud not checked");
@@ -320,139 +321,6 @@ test_getn(void)
     cJSON_Delete(c);
 }
 
-/* Through jv_jwt_verify: the claims tree, exact integers, the detail. */
-static void
-test_end_to_end(void)
-{
-    jv_opts o = tu_opts(JV_ALG_BIT(JV_ALG_EDDSA), NOW);
-    jv_result r;
-    char *tok;
-    jv_err rc;
-
-    tu_case("claims tree");
-    tok = jwt("{\"iss\":\"me\",\"exp\":9223372036854775807,\"big\":9007199254740993,"
-              "\"neg\":-9223372036854775808,\"f\":1.5,\"t\":true,\"n\":null,"
-              "\"obj\":{\"arr\":[1,\"two\",{\"three\":3}]}}",
-              NULL);
-    memset(&r, 0, sizeof(r));
-    rc = jv_jwt_verify(ks, (const uint8_t *)tok, strlen(tok), &o, &r);
-    CHECK_ERR(rc, JV_OK);
-    if (rc == JV_OK && cJSON_IsObject(r.claims)) {
-        const cJSON *exp = cJSON_GetObjectItemCaseSensitive(r.claims, "exp");
-        const cJSON *big = cJSON_GetObjectItemCaseSensitive(r.claims, "big");
-        const cJSON *neg = cJSON_GetObjectItemCaseSensitive(r.claims, "neg");
-        const cJSON *obj = cJSON_GetObjectItemCaseSensitive(r.claims, "obj");
-        int64_t v = 0;
-        CHECK(cJSON_IsNumber(exp) && jv_json_int64(exp, &v) == JV_NUM_INT && v == INT64_MAX);
-        CHECK(cJSON_IsNumber(big) && jv_json_int64(big, &v) == JV_NUM_INT &&
-              v == 9007199254740993LL);
-        CHECK_STR(big->valuestring, "9007199254740993");
-        CHECK(cJSON_IsNumber(neg) && jv_json_int64(neg, &v) == JV_NUM_INT && v == INT64_MIN);
-        CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.claims, "t")));
-        CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r.claims, "n")));
-        CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(obj, "arr")) == 3);
-        CHECK(r.header != NULL);
-    }
-    jv_result_clear(&r);
-    free(tok);
-
-    /* The detail survives into the result. */
-    tu_case("detail through jv_jwt_verify");
-    {
-        static const char *bad[] = {"{\"exp\":\"123\"}", "{\"exp\":1.5}", "{\"exp\":1e400}",
-                                    "{\"exp\":9223372036854775808}"};
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-            tok = jwt(bad[i], NULL);
-            memset(&r, 0, sizeof(r));
-            tu_case("jwt %s", bad[i]);
-            CHECK_ERR(jv_jwt_verify(ks, (const uint8_t *)tok, strlen(tok), &o, &r),
-                      JV_ERR_BAD_CLAIM);
-            CHECK_STRN(r.detail, r.detail_len, "exp");
-            jv_result_clear(&r);
-            free(tok);
-        }
-    }
-    {
-        jv_str req = str("sub");
-        o.required = &req;
-        o.n_required = 1;
-        tok = jwt("{\"exp\":1700000100}", NULL);
-        memset(&r, 0, sizeof(r));
-        tu_case("jwt missing sub");
-        CHECK_ERR(jv_jwt_verify(ks, (const uint8_t *)tok, strlen(tok), &o, &r),
-                  JV_ERR_MISSING_CLAIM);
-        CHECK_STRN(r.detail, r.detail_len, "sub");
-        jv_result_clear(&r);
-        free(tok);
-        o.n_required = 0;
-    }
-    tu_case("jwt expired, with and without leeway");
-    tok = jwt("{\"exp\":1699999990}", NULL);
-    CHECK_ERR(tu_verify_jwt(ks, tok, &o), JV_ERR_EXPIRED);
-    o.leeway = 10;
-    CHECK_ERR(tu_verify_jwt(ks, tok, &o), JV_ERR_EXPIRED);
-    o.leeway = 11;
-    CHECK_ERR(tu_verify_jwt(ks, tok, &o), JV_OK);
-    o.leeway = 0;
-    free(tok);
-
-    /* The payload of a JWT is one JSON object, parsed strictly. */
-    tu_case("payloads that are no claims set");
-    {
-        static const char *bad[] = {"",
-                                    "[]",
-                                    "\"s\"",
-                                    "123",
-                                    "null",
-                                    "true",
-                                    "not json",
-                                    "{\"a\":1",
-                                    "{\"a\":1}x",
-                                    "{\"a\":1,\"a\":2}",
-                                    "{\"sub\":\"x\",\"\\u0073ub\":\"y\"}",
-                                    "{\"x\":{\"y\":1,\"y\":1}}",
-                                    "{\"sub\":\"a\\u0000b\"}",
-                                    "{\"sub\":\"\xff\"}",
-                                    "{\"sub\":\"\xc0\x80\"}",
-                                    "{\"sub\":\"\\udc00\"}",
-                                    "{\"n\":01}"};
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-            tu_case("payload %s", bad[i]);
-            tok = jwt(bad[i], NULL);
-            CHECK_ERR(tu_verify_jwt(ks, tok, &o), JV_ERR_BAD_PAYLOAD);
-            /* the same payload is a fine JWS */
-            CHECK_ERR(tu_verify(ks, tok, &o), JV_OK);
-            free(tok);
-        }
-    }
-    tu_case("claims nested past the limit");
-    {
-        size_t depth = 10000;
-        char *p = tu_malloc(2 * depth + 16), *q = p;
-        q += sprintf(q, "{\"a\":");
-        memset(q, '[', depth);
-        memset(q + depth, ']', depth);
-        sprintf(q + 2 * depth, "}");
-        tok = jwt(p, NULL);
-        CHECK_ERR(tu_verify_jwt(ks, tok, &o), JV_ERR_BAD_PAYLOAD);
-        free(tok);
-        free(p);
-    }
-    tu_case("raw NUL in a claim");
-    {
-        static const char p[] = "{\"iss\":\"me\0evil\"}";
-        static const char h[] = "{\"alg\":\"EdDSA\",\"kid\":\"ed\"}";
-        jv_str iss = str("me");
-        o.iss = &iss;
-        o.n_iss = 1;
-        tok = tu_token_n(ed, JV_ALG_EDDSA, (const uint8_t *)h, strlen(h), (const uint8_t *)p,
-                         sizeof(p) - 1);
-        CHECK_ERR(tu_verify_jwt(ks, tok, &o), JV_ERR_BAD_PAYLOAD);
-        free(tok);
-        o.n_iss = 0;
-    }
-}
-
 /* RFC 7515 §4.1.9: typ is a media type, compared without case, and
  * "application/" may be left out. */
 static void
@@ -469,14 +337,14 @@ test_typ(void)
         {"at+jwt", "\"typ\":\"at+jwt\"", JV_OK},
         {"at+jwt", "\"typ\":\"application/at+jwt\"", JV_OK},
         {"application/at+jwt", "\"typ\":\"at+JWT\"", JV_OK},
-        {"JWT", "\"typ\":\"at+jwt\"", JV_ERR_TYP},
-        {"at+jwt", "\"typ\":\"JWT\"", JV_ERR_TYP},
-        {"JWT", "\"typ\":\"JWTX\"", JV_ERR_TYP},
-        {"JWT", "\"typ\":\"JW\"", JV_ERR_TYP},
-        {"JWT", "\"typ\":\"\"", JV_ERR_TYP},
-        {"JWT", "\"typ\":\"text/jwt\"", JV_ERR_TYP},
-        {"JWT", "\"cty\":\"JWT\"", JV_ERR_TYP},
-        {"JWT", NULL, JV_ERR_TYP},
+        {"JWT", "\"typ\":\"at+jwt\"", JV_ERR_INVALID_TYP},
+        {"at+jwt", "\"typ\":\"JWT\"", JV_ERR_INVALID_TYP},
+        {"JWT", "\"typ\":\"JWTX\"", JV_ERR_INVALID_TYP},
+        {"JWT", "\"typ\":\"JW\"", JV_ERR_INVALID_TYP},
+        {"JWT", "\"typ\":\"\"", JV_ERR_INVALID_TYP},
+        {"JWT", "\"typ\":\"text/jwt\"", JV_ERR_INVALID_TYP},
+        {"JWT", "\"cty\":\"JWT\"", JV_ERR_INVALID_TYP},
+        {"JWT", NULL, JV_ERR_INVALID_TYP},
         {"JWT", "\"typ\":1", JV_ERR_BAD_HEADER},
     };
     jv_opts o = tu_opts(JV_ALG_BIT(JV_ALG_EDDSA), NOW);
@@ -522,7 +390,6 @@ main(void)
     test_iss();
     test_aud();
     test_getn();
-    test_end_to_end();
     test_typ();
 
     jv_keyset_free(ks);

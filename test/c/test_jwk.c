@@ -114,24 +114,25 @@ test_every_kty(void)
                 CHECK_STR(alg, want[i].alg);
             else
                 CHECK(alg == NULL);
-            /* jwk.h: what the verify path relies on */
-            CHECK_INT(ks->keys[i].sig_len, sig_len[i]);
-            CHECK(ks->keys[i].pkey != NULL);
-            if (ks->keys[i].kty == JV_KTY_EC) {
+            /* jwk.h: what the verify path relies on, prepared by sig.c */
+            CHECK_INT(ks->keys[i].sig.len, sig_len[i]);
+            CHECK(ks->keys[i].sig.pkey != NULL);
+            CHECK(ks->keys[i].sig.tmpl != NULL);
+            if (ks->keys[i].sig.kty == JV_KTY_EC) {
                 uint8_t order[66];
                 tu_ec_order(pkeys[i], order, sig_len[i] / 2);
-                CHECK(memcmp(ks->keys[i].order, order, sig_len[i] / 2) == 0);
+                CHECK(memcmp(ks->keys[i].sig.order, order, sig_len[i] / 2) == 0);
             }
         }
-        CHECK_INT(ks->keys[0].kty, JV_KTY_RSA);
-        CHECK_INT(ks->keys[0].alg, JV_ALG_RS256);
-        CHECK_INT(ks->keys[1].crv, JV_CRV_P256);
-        CHECK_INT(ks->keys[1].alg, JV_KEY_ALG_ANY);
-        CHECK_INT(ks->keys[2].crv, JV_CRV_P384);
-        CHECK_INT(ks->keys[3].crv, JV_CRV_P521);
-        CHECK_INT(ks->keys[4].kty, JV_KTY_OKP);
-        CHECK_INT(ks->keys[4].crv, JV_CRV_ED25519);
-        CHECK_INT(ks->keys[4].alg, JV_ALG_EDDSA);
+        CHECK_INT(ks->keys[0].sig.kty, JV_KTY_RSA);
+        CHECK_INT(ks->keys[0].sig.alg, JV_ALG_RS256);
+        CHECK_INT(ks->keys[1].sig.crv, JV_CRV_P256);
+        CHECK_INT(ks->keys[1].sig.alg, JV_KEY_ALG_ANY);
+        CHECK_INT(ks->keys[2].sig.crv, JV_CRV_P384);
+        CHECK_INT(ks->keys[3].sig.crv, JV_CRV_P521);
+        CHECK_INT(ks->keys[4].sig.kty, JV_KTY_OKP);
+        CHECK_INT(ks->keys[4].sig.crv, JV_CRV_ED25519);
+        CHECK_INT(ks->keys[4].sig.alg, JV_ALG_EDDSA);
     }
     jv_keyset_free(ks);
     free(doc);
@@ -238,32 +239,33 @@ test_rsa(void)
     /* e = 65537 written with a leading zero byte is still 65537. */
     tu_case("RSA exponents");
     CHECK_KEY(rsa_with_e(rsa2048, "AQAB"), JV_OK);
-    CHECK_KEY(rsa_with_e(rsa2048, "AQ"), JV_ERR_RSA_EXPONENT);                  /* 1 */
-    CHECK_KEY(rsa_with_e(rsa2048, "Ag"), JV_ERR_RSA_EXPONENT);                  /* 2 */
-    CHECK_KEY(rsa_with_e(rsa2048, "Aw"), JV_ERR_RSA_EXPONENT);                  /* 3 */
-    CHECK_KEY(rsa_with_e(rsa2048, "EQ"), JV_ERR_RSA_EXPONENT);                  /* 17 */
-    CHECK_KEY(rsa_with_e(rsa2048, "AQAA"), JV_ERR_RSA_EXPONENT);                /* 65536 */
-    CHECK_KEY(rsa_with_e(rsa2048, "AQAC"), JV_ERR_RSA_EXPONENT);                /* 65538, even */
-    CHECK_KEY(rsa_with_e(rsa2048, "AQAD"), JV_OK);                              /* 65539 */
-    CHECK_KEY(rsa_with_e(rsa2048, "AQAAAAE"), JV_OK);                           /* 2^32 + 1 */
-    CHECK_KEY(rsa_with_e(rsa2048, "AAAAAQ"), JV_ERR_RSA_EXPONENT);              /* 1 behind zeros */
-    CHECK_KEY2(rsa_with_e(rsa2048, "AA"), JV_ERR_RSA_EXPONENT, JV_ERR_BAD_KEY); /* 0 */
+    CHECK_KEY(rsa_with_e(rsa2048, "AQ"), JV_ERR_WEAK_RSA_EXPONENT);     /* 1 */
+    CHECK_KEY(rsa_with_e(rsa2048, "Ag"), JV_ERR_WEAK_RSA_EXPONENT);     /* 2 */
+    CHECK_KEY(rsa_with_e(rsa2048, "Aw"), JV_ERR_WEAK_RSA_EXPONENT);     /* 3 */
+    CHECK_KEY(rsa_with_e(rsa2048, "EQ"), JV_ERR_WEAK_RSA_EXPONENT);     /* 17 */
+    CHECK_KEY(rsa_with_e(rsa2048, "AQAA"), JV_ERR_WEAK_RSA_EXPONENT);   /* 65536 */
+    CHECK_KEY(rsa_with_e(rsa2048, "AQAC"), JV_ERR_WEAK_RSA_EXPONENT);   /* 65538, even */
+    CHECK_KEY(rsa_with_e(rsa2048, "AQAD"), JV_OK);                      /* 65539 */
+    CHECK_KEY(rsa_with_e(rsa2048, "AQAAAAE"), JV_OK);                   /* 2^32 + 1 */
+    CHECK_KEY(rsa_with_e(rsa2048, "AAAAAQ"), JV_ERR_WEAK_RSA_EXPONENT); /* 1 behind zeros */
+    CHECK_KEY2(rsa_with_e(rsa2048, "AA"), JV_ERR_WEAK_RSA_EXPONENT, JV_ERR_INVALID_KEY); /* 0 */
 
     tu_case("ROCA fingerprint");
-    CHECK_KEY(roca_jwk(), JV_ERR_RSA_ROCA);
+    CHECK_KEY(roca_jwk(), JV_ERR_ROCA_WEAK_KEY);
 
     tu_case("RSA members missing or malformed");
-    CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"e\":\"AQAB\"}"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"%s\"}", "AQAB"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":12345,\"e\":\"AQAB\"}"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"\",\"e\":\"AQAB\"}"), JV_ERR_BAD_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"e\":\"AQAB\"}"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"%s\"}", "AQAB"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":12345,\"e\":\"AQAB\"}"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"\",\"e\":\"AQAB\"}"), JV_ERR_INVALID_KEY);
     {
         char *nb = tu_bn_b64(rsa2048, OSSL_PKEY_PARAM_RSA_N, 0);
         /* padding, standard alphabet, whitespace: strict base64url */
         CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}", nb), JV_OK);
-        CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB=\"}", nb), JV_ERR_BAD_KEY);
-        CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"%s \",\"e\":\"AQAB\"}", nb), JV_ERR_BAD_KEY);
-        CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"+%s\",\"e\":\"AQAB\"}", nb + 1), JV_ERR_BAD_KEY);
+        CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB=\"}", nb), JV_ERR_INVALID_KEY);
+        CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"%s \",\"e\":\"AQAB\"}", nb), JV_ERR_INVALID_KEY);
+        CHECK_KEY(tu_fmt("{\"kty\":\"RSA\",\"n\":\"+%s\",\"e\":\"AQAB\"}", nb + 1),
+                  JV_ERR_INVALID_KEY);
         /* an even modulus is no RSA modulus */
         nb[strlen(nb) - 1] = 'A';
         {
@@ -319,29 +321,29 @@ test_ec(void)
 
         tu_case("EC %s, point off the curve", crv);
         y[c - 1] ^= 1;
-        CHECK_KEY(ec_jwk(crv, x, c, y, c), JV_ERR_EC_POINT);
+        CHECK_KEY(ec_jwk(crv, x, c, y, c), JV_ERR_INVALID_EC_POINT);
         y[c - 1] ^= 1;
         x[c / 2] ^= 0x10;
-        CHECK_KEY(ec_jwk(crv, x, c, y, c), JV_ERR_EC_POINT);
+        CHECK_KEY(ec_jwk(crv, x, c, y, c), JV_ERR_INVALID_EC_POINT);
         x[c / 2] ^= 0x10;
         /* (0, 0) is on no short Weierstrass curve with b != 0 */
         memset(z, 0, sizeof(z));
-        CHECK_KEY(ec_jwk(crv, z, c, z, c), JV_ERR_EC_POINT);
+        CHECK_KEY(ec_jwk(crv, z, c, z, c), JV_ERR_INVALID_EC_POINT);
         /* coordinates >= p */
         memset(z, 0xff, sizeof(z));
         if (c == 66)
             z[0] = 0x01;
-        CHECK_KEY(ec_jwk(crv, z, c, y, c), JV_ERR_EC_POINT);
+        CHECK_KEY(ec_jwk(crv, z, c, y, c), JV_ERR_INVALID_EC_POINT);
         /* x and y swapped */
-        CHECK_KEY(ec_jwk(crv, y, c, x, c), JV_ERR_EC_POINT);
+        CHECK_KEY(ec_jwk(crv, y, c, x, c), JV_ERR_INVALID_EC_POINT);
 
         /* RFC 7518 §6.2.1.2: coordinates are exactly the field's length. */
         tu_case("EC %s, coordinate lengths", crv);
         z[0] = 0;
         memcpy(z + 1, x, c);
-        CHECK_KEY2(ec_jwk(crv, z, c + 1, y, c), JV_ERR_BAD_KEY, JV_ERR_EC_POINT);
-        CHECK_KEY2(ec_jwk(crv, x + 1, c - 1, y, c), JV_ERR_BAD_KEY, JV_ERR_EC_POINT);
-        CHECK_KEY2(ec_jwk(crv, x, c, y, c - 1), JV_ERR_BAD_KEY, JV_ERR_EC_POINT);
+        CHECK_KEY2(ec_jwk(crv, z, c + 1, y, c), JV_ERR_INVALID_KEY, JV_ERR_INVALID_EC_POINT);
+        CHECK_KEY2(ec_jwk(crv, x + 1, c - 1, y, c), JV_ERR_INVALID_KEY, JV_ERR_INVALID_EC_POINT);
+        CHECK_KEY2(ec_jwk(crv, x, c, y, c - 1), JV_ERR_INVALID_KEY, JV_ERR_INVALID_EC_POINT);
     }
 }
 
@@ -352,16 +354,16 @@ test_ec_members(void)
     char *y = tu_bn_b64(ec256, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
 
     tu_case("EC members");
-    CHECK_KEY(tu_fmt("{\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":\"EC\",\"crv\":\"P-256\",\"y\":\"%s\"}", y), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\"}", x), JV_ERR_BAD_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"EC\",\"crv\":\"P-256\",\"y\":\"%s\"}", y), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\"}", x), JV_ERR_INVALID_KEY);
     CHECK_KEY(tu_fmt("{\"kty\":\"EC\",\"crv\":256,\"x\":\"%s\",\"y\":\"%s\"}", x, y),
-              JV_ERR_BAD_KEY);
+              JV_ERR_INVALID_KEY);
     CHECK_KEY(tu_fmt("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s=\",\"y\":\"%s\"}", x, y),
-              JV_ERR_BAD_KEY);
+              JV_ERR_INVALID_KEY);
     /* P-256 coordinates under another curve's name */
     CHECK_KEY2(tu_fmt("{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"%s\",\"y\":\"%s\"}", x, y),
-               JV_ERR_BAD_KEY, JV_ERR_EC_POINT);
+               JV_ERR_INVALID_KEY, JV_ERR_INVALID_EC_POINT);
 
     /* Curves we do not implement are skipped, not fatal. */
     tu_case("EC unknown curves");
@@ -390,17 +392,17 @@ test_okp(void)
               JV_ERR_UNSUPPORTED_KEY);
     CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"%s\"}", x),
               JV_ERR_UNSUPPORTED_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"x\":\"%s\"}", x), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\"}"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s=\"}", x), JV_ERR_BAD_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"x\":\"%s\"}", x), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\"}"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s=\"}", x), JV_ERR_INVALID_KEY);
     free(x);
     tu_case("OKP Ed25519, x of 31 and 33 bytes");
     x = tu_b64url(pub, 31);
-    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"}", x), JV_ERR_BAD_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"}", x), JV_ERR_INVALID_KEY);
     free(x);
     pub[32] = 0;
     x = tu_b64url(pub, 33);
-    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"}", x), JV_ERR_BAD_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\"}", x), JV_ERR_INVALID_KEY);
     free(x);
 }
 
@@ -412,19 +414,19 @@ test_kty(void)
     CHECK_KEY(tu_fmt("{\"kty\":\"FOO\"}"), JV_ERR_UNSUPPORTED_KEY);
     CHECK_KEY(tu_fmt("{\"kty\":\"rsa\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"), JV_ERR_UNSUPPORTED_KEY);
     tu_case("kty missing or not a string");
-    CHECK_KEY(tu_fmt("{\"n\":\"AQAB\",\"e\":\"AQAB\"}"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":1}"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{\"kty\":null}"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("{}"), JV_ERR_BAD_KEY);
+    CHECK_KEY(tu_fmt("{\"n\":\"AQAB\",\"e\":\"AQAB\"}"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":1}"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":null}"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("{}"), JV_ERR_INVALID_KEY);
     tu_case("JWK not an object");
-    CHECK_KEY(tu_fmt("1"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("\"RSA\""), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("[]"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_fmt("null"), JV_ERR_BAD_KEY);
+    CHECK_KEY(tu_fmt("1"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("\"RSA\""), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("[]"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_fmt("null"), JV_ERR_INVALID_KEY);
     tu_case("kid or alg not a string");
-    CHECK_KEY(tu_jwk(ed, "\"kid\":1"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_jwk(ed, "\"kid\":[\"a\"]"), JV_ERR_BAD_KEY);
-    CHECK_KEY(tu_jwk(ed, "\"alg\":true"), JV_ERR_BAD_KEY);
+    CHECK_KEY(tu_jwk(ed, "\"kid\":1"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_jwk(ed, "\"kid\":[\"a\"]"), JV_ERR_INVALID_KEY);
+    CHECK_KEY(tu_jwk(ed, "\"alg\":true"), JV_ERR_INVALID_KEY);
 
     /* Skipped keys do not spoil the rest of the set. */
     {
@@ -462,22 +464,22 @@ test_use(void)
         jv_err want;
     } cases[] = {
         {"\"use\":\"sig\"", JV_OK},
-        {"\"use\":\"enc\"", JV_ERR_KEY_USE},
-        {"\"use\":\"SIG\"", JV_ERR_KEY_USE},
-        {"\"use\":\"\"", JV_ERR_KEY_USE},
-        {"\"use\":1", JV_ERR_KEY_USE},
-        {"\"use\":[\"sig\"]", JV_ERR_KEY_USE},
+        {"\"use\":\"enc\"", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"use\":\"SIG\"", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"use\":\"\"", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"use\":1", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"use\":[\"sig\"]", JV_ERR_KEY_NOT_FOR_SIGNING},
         {"\"key_ops\":[\"verify\"]", JV_OK},
         {"\"key_ops\":[\"sign\",\"verify\"]", JV_OK},
-        {"\"key_ops\":[\"sign\"]", JV_ERR_KEY_USE},
-        {"\"key_ops\":[\"encrypt\",\"decrypt\"]", JV_ERR_KEY_USE},
-        {"\"key_ops\":[\"wrapKey\"]", JV_ERR_KEY_USE},
-        {"\"key_ops\":[]", JV_ERR_KEY_USE},
-        {"\"key_ops\":\"verify\"", JV_ERR_KEY_USE},
-        {"\"key_ops\":[\"VERIFY\"]", JV_ERR_KEY_USE},
+        {"\"key_ops\":[\"sign\"]", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"key_ops\":[\"encrypt\",\"decrypt\"]", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"key_ops\":[\"wrapKey\"]", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"key_ops\":[]", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"key_ops\":\"verify\"", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"key_ops\":[\"VERIFY\"]", JV_ERR_KEY_NOT_FOR_SIGNING},
         {"\"use\":\"sig\",\"key_ops\":[\"verify\"]", JV_OK},
-        {"\"use\":\"enc\",\"key_ops\":[\"verify\"]", JV_ERR_KEY_USE},
-        {"\"use\":\"sig\",\"key_ops\":[\"encrypt\"]", JV_ERR_KEY_USE},
+        {"\"use\":\"enc\",\"key_ops\":[\"verify\"]", JV_ERR_KEY_NOT_FOR_SIGNING},
+        {"\"use\":\"sig\",\"key_ops\":[\"encrypt\"]", JV_ERR_KEY_NOT_FOR_SIGNING},
     };
     EVP_PKEY *keys[] = {rsa2048, ec256, ed};
 

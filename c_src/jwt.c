@@ -1,0 +1,24 @@
+/*
+ * jwt.c - a JWT is a JWS whose payload is a claims set: the JWS path, then
+ * the claims, and nothing of the payload trusted before its signature.
+ */
+#include "jwt.h"
+
+#include "claims.h"
+#include "json.h"
+
+jv_err
+jv_jwt_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
+              jv_result *out)
+{
+    jv_err rc = jv_jws_verify(ks, tok, len, opts, out);
+
+    if (rc != JV_OK)
+        return rc;
+    /* Only now, with the signature good, is the payload parsed (RFC 8725
+     * §3.10: nothing in it is trusted before). */
+    if (jv_json_parse(out->payload, out->payload_len, &out->claims) != JV_OK ||
+        !cJSON_IsObject(out->claims))
+        return JV_ERR_BAD_PAYLOAD;
+    return jv_claims_check(out->claims, opts, &out->detail, &out->detail_len);
+}
