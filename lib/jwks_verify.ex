@@ -266,6 +266,7 @@ defmodule JwksVerify do
   @doc false
   def describe(%{message: _} = detail),
     do: :jwks_verify_badarg.message(detail, &inspect(&1, limit: 8, printable_limit: 256))
+
   def describe(detail) when is_binary(detail), do: detail
   def describe(detail) when is_list(detail), do: List.to_string(detail)
   def describe(detail), do: inspect(detail)

@@ -82,7 +82,7 @@ store({jwks_verify, Opts}, _ConfigList) ->
     try
         {ok, {jwks_verify, jwks_verify_guard:init(Opts)}}
     catch
-        error:{badarg, Description} -> {error, {jwks_verify, Description}}
+        error:{badarg, #{message := Message}} -> {error, {jwks_verify, Message}}
     end.
 
 %%--------------------------------------------------------------------

@@ -312,15 +312,15 @@ defmodule JwksVerify.GuardTest do
       end
     end
 
-    test "unavailable_status is configurable; 401 brings a challenge", %{ks: ks} do
-      c = Guard.init(key_set: ks, unavailable_status: 401)
-      assert {401, hs, body} = Guard.response(c, :jwks_unavailable)
+    test "unavailable_status is configurable within 5xx, with no challenge", %{ks: ks} do
+      c = Guard.init(key_set: ks, unavailable_status: 500)
+      assert {500, hs, body} = Guard.response(c, :jwks_unavailable)
+      assert header(hs, "www-authenticate") == []
 
-      assert header(hs, "www-authenticate") == [
-               ~s(Bearer error="invalid_token", error_description="jwks unavailable")
-             ]
-
-      assert decode_json(body) == %{"error" => "Unauthorized", "details" => "jwks unavailable"}
+      assert decode_json(body) == %{
+               "error" => "Internal Server Error",
+               "details" => "jwks unavailable"
+             }
 
       c = Guard.init(key_set: ks, unavailable_status: 599)
       assert {599, _, body} = Guard.response(c, :bad_jwks)
@@ -392,46 +392,66 @@ defmodule JwksVerify.GuardTest do
     end
 
     @bad [
-      {[], ~r/^jwks_verify_guard: the option cache .* is required, or key_set/},
-      {[cache: "MyApp.Jwks"], ~r/option cache must be the atom .* got: <<"MyApp.Jwks">>$/},
-      {[cache: nil], ~r/option cache must be the atom/},
+      {[], ~r/^the option cache .* is required, or key_set/},
+      {[cache: "MyApp.Jwks"], ~r/option :cache: expected the atom .* got "MyApp.Jwks"$/},
+      {[cache: nil], ~r/option :cache: expected the atom/},
       {[cache: A, key_set: :not_a_key_set], ~r/not both/},
       {[key_set: :not_a_key_set],
-       ~r/option key_set must be a key set from .* got: not_a_key_set/},
-      {[cache: A, bogus: 1],
-       ~r/unknown option bogus \(given 1\), expected one of: cache, key_set/},
-      {[cache: A, now: 1], ~r/unknown option now/},
-      {[cache: A, cache: B], ~r/option cache is given twice/},
-      {[cache: A, leeway: -1], ~r/option leeway must be a non-negative integer .* got: -1$/},
+       ~r/option :key_set: expected a key set from .* got :not_a_key_set/},
+      {[cache: A, bogus: 1], ~r/unknown option :bogus; known options: :cache, :key_set/},
+      {[cache: A, realmm: "x"], ~r/unknown option :realmm \(did you mean :realm\?\)/},
+      {[cache: A, now: 1], ~r/unknown option :now/},
+      {[cache: A, cache: B], ~r/option :cache: expected the option once \(it is given twice\)/},
+      {[cache: A, leeway: -1], ~r/option :leeway: expected a non-negative integer .* got -1$/},
       {[cache: A, algs: ["HS256"]],
-       ~r/option algs must be .* RS256, .* EdDSA, got: \[<<"HS256">>\]$/},
-      {[cache: A, algs: []], ~r/option algs must be a non-empty list/},
-      {[cache: A, iss: 42], ~r/option iss must be a binary or a list of binaries .* got: 42$/},
-      {[cache: A, aud: [:x]], ~r/option aud must be/},
-      {[cache: A, required: "exp"], ~r/option required must be a list of binaries/},
-      {[cache: A, typ: 1], ~r/option typ must be a binary/},
-      {[cache: A, max_token_bytes: 0], ~r/option max_token_bytes must be a positive integer/},
-      {[cache: A, assign: "user"], ~r/option assign must be an atom, got: <<"user">>$/},
-      {[cache: A, public_paths: "/public"], ~r/option public_paths must be a list of paths/},
-      {[cache: A, public_paths: ["public"]], ~r/must start with "\/"/},
-      {[cache: A, public_paths: [42]], ~r/must start with "\/", got: 42/},
+       ~r/option :algs: expected .* RS256, .* EdDSA, got \["HS256"\]$/},
+      {[cache: A, algs: []], ~r/option :algs: expected a non-empty list/},
+      {[cache: A, iss: 42],
+       ~r/option :iss: expected a non-empty binary or a non-empty list of them, got 42$/},
+      {[cache: A, iss: []], ~r/option :iss: expected a non-empty binary/},
+      {[cache: A, aud: []], ~r/option :aud: expected a non-empty binary/},
+      {[cache: A, aud: [:x]], ~r/option :aud: expected/},
+      {[cache: A, required: "exp"], ~r/option :required: expected a list of non-empty binaries/},
+      {[cache: A, typ: 1], ~r/option :typ: expected a non-empty binary/},
+      {[cache: A, max_token_bytes: 0], ~r/option :max_token_bytes: expected a positive integer/},
+      {[cache: A, assign: "user"], ~r/option :assign: expected an atom .* got "user"$/},
+      {[cache: A, public_paths: "/public"], ~r/option :public_paths: expected a list of paths/},
+      {[cache: A, public_paths: ["public"]], ~r/expected paths that start with \//},
+      {[cache: A, public_paths: [42]], ~r/expected paths that start with \/, got 42/},
       {[cache: A, public_paths: ["/a/*/b"]], ~r/\* only as a last segment/},
       {[cache: A, public_paths: ["/a/../b"]], ~r/no \. or \.\. segments/},
-      {[cache: A, skip: &String.length/1], ~r/option skip must be a {Module, Function} tuple/},
+      {[cache: A, skip: &String.length/1], ~r/option :skip: expected a {Module, Function} tuple/},
       {[cache: A, on_error: :nope],
-       ~r/option on_error must be a {Module, Function} tuple, got: nope$/},
+       ~r/option :on_error: expected a {Module, Function} tuple, got :nope$/},
       {[cache: A, unavailable_status: 99],
-       ~r/option unavailable_status .* \(100\.\.599\), got: 99$/},
-      {[cache: A, realm: ~s(a"b)], ~r/option realm must be a string of printable ASCII/},
-      {[:cache], ~r/options must be {Key, Value} pairs with an atom key, got: cache$/},
-      {:cache, ~r/options must be a list of {Key, Value} pairs or a map, got: cache$/}
+       ~r/option :unavailable_status: expected a 5xx .* got 99$/},
+      {[cache: A, unavailable_status: 200], ~r/option :unavailable_status: expected a 5xx/},
+      {[cache: A, unavailable_status: 401], ~r/option :unavailable_status: expected a 5xx/},
+      {[cache: A, realm: ~s(a"b)], ~r/option :realm: expected a string of printable ASCII/},
+      {[:cache],
+       ~r/bad argument options: expected {Key, Value} pairs with an atom key, got :cache$/},
+      {:cache,
+       ~r/bad argument options: expected a list of {Key, Value} pairs or a map, got :cache$/}
     ]
+
+    test "refuses a reference that is no key set (every request would fail)" do
+      assert_raise ArgumentError,
+                   ~r/option :key_set: expected a key set from .* got #Reference/,
+                   fn ->
+                     JwksVerify.call(fn -> Guard.init(key_set: make_ref()) end)
+                   end
+    end
 
     for {opts, message} <- @bad do
       test "refuses #{inspect(opts)}" do
-        assert {:badarg, description} = catch_error(Guard.init(unquote(Macro.escape(opts))))
-        assert is_binary(description)
-        assert description =~ unquote(Macro.escape(message))
+        assert {:badarg, %{message: erlang_message}} =
+                 catch_error(Guard.init(unquote(Macro.escape(opts))))
+
+        assert is_binary(erlang_message)
+        # The Elixir face says the same in Elixir syntax.
+        assert_raise ArgumentError, unquote(Macro.escape(message)), fn ->
+          JwksVerify.call(fn -> Guard.init(unquote(Macro.escape(opts))) end)
+        end
       end
     end
   end

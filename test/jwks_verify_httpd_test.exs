@@ -143,10 +143,12 @@ defmodule JwksVerify.HttpdTest do
 
     test "a bad option fails the start of httpd, with the guard's description" do
       for {opts, message} <- [
-            {[cache: :x, bogus: 1], ~r/^jwks_verify_guard: unknown option bogus \(given 1\)/},
-            {[cache: :x, leeway: -1], ~r/option leeway must be a non-negative integer/},
+            {[cache: :x, bogus: 1], ~r/^unknown option bogus; known options: cache/},
+            {[cache: :x, leeway: -1], ~r/option leeway: expected a non-negative integer/},
             {[iss: "https://i/"], ~r/option cache .* is required/},
-            {%{cache: :x, public_paths: ["x"]}, ~r/public_paths: a path must start with "\/"/}
+            {%{cache: :x, public_paths: ["x"]},
+             ~r/public_paths: expected paths that start with \//},
+            {[cache: :x, unavailable_status: 200], ~r/unavailable_status: expected a 5xx/}
           ] do
         assert {:error, error} =
                  :inets.start(:httpd,

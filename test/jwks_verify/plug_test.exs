@@ -75,20 +75,35 @@ defmodule JwksVerify.PlugTest do
     end
 
     test "raises on unknown options and bad values" do
-      # The guard's own description, as the ArgumentError message.
+      # The guard's own description, in Elixir syntax, as the ArgumentError message.
       assert_raise ArgumentError,
-                   ~r/^jwks_verify_guard: unknown option jwks_uri \(given <<"https:\/\/x">>\), expected one of: cache, /,
+                   ~r/^unknown option :jwks_uri; known options: :cache, /,
                    fn -> JwksVerify.Plug.init(cache: A, jwks_uri: "https://x") end
+
+      assert_raise ArgumentError,
+                   ~r/unknown option :audience \(did you mean :aud\?\)|unknown option :audience/,
+                   fn ->
+                     JwksVerify.Plug.init(cache: A, audience: "api")
+                   end
 
       assert_raise ArgumentError, ~r/option cache .* is required/, fn ->
         JwksVerify.Plug.init([])
       end
 
-      assert_raise ArgumentError, ~r/option assign must be an atom, got: 1$/, fn ->
+      assert_raise ArgumentError, ~r/option :assign: expected an atom .* got 1$/, fn ->
         JwksVerify.Plug.init(cache: A, assign: 1)
       end
 
-      assert_raise ArgumentError, ~r/option leeway must be a non-negative integer/, fn ->
+      # Issue 14: an outage must never answer 2xx; an empty audience list is no wildcard.
+      assert_raise ArgumentError, ~r/option :unavailable_status: expected a 5xx/, fn ->
+        JwksVerify.Plug.init(cache: A, unavailable_status: 200)
+      end
+
+      assert_raise ArgumentError, ~r/option :aud: expected a non-empty binary/, fn ->
+        JwksVerify.Plug.init(cache: A, aud: [])
+      end
+
+      assert_raise ArgumentError, ~r/option :leeway: expected a non-negative integer/, fn ->
         JwksVerify.Plug.init(cache: A, leeway: -5)
       end
     end
