@@ -68,7 +68,7 @@ defmodule JwksVerify.MixProject do
     [extra_applications: [:logger, :crypto, :public_key, :ssl, :inets]]
   end
 
-  defp erlc_paths(:test), do: ["src", "test/erl"]
+  defp erlc_paths(:test), do: ["src", "test/erl", "demo"]
   defp erlc_paths(_), do: ["src"]
 
   defp elixirc_paths(:test), do: ["lib", "test/support"]
