@@ -99,8 +99,8 @@ json(L) when is_list(L) -> [$[, lists:join($,, [json(V) || V <- L]), $]];
 json(B) when is_binary(B) -> [$", [escape(C) || <<C>> <= B], $"];
 json(I) when is_integer(I) -> integer_to_binary(I);
 json(F) when is_float(F) -> float_to_binary(F, [short]);
-json(undefined) -> <<"null">>;
-json(A) when is_atom(A) -> atom_to_binary(A).
+json(A) when A =:= true; A =:= false; A =:= null -> atom_to_binary(A);
+json(undefined) -> <<"null">>.
 
 escape($") -> <<"\\\"">>;
 escape($\\) -> <<"\\\\">>;

@@ -33,7 +33,7 @@
 %% signature itself wrong in one chosen way:
 %% <ul>
 %% <li>`alg' - sign with another algorithm the key's type allows (`RS384'
-%%     with a key made for `RS256'); the header names it too;</li>
+%%     with a key made for `RS256'); {@link sign/3} names it in the header;</li>
 %% <li>`digest' - `sha256', `sha384' or `sha512' instead of the algorithm's hash;</li>
 %% <li>`pss_salt_length' - the PS salt in bytes (RFC 7518 §3.5 wants the
 %%     hash length, the default);</li>
