@@ -107,22 +107,14 @@ defmodule JwksVerify.MixProject do
   end
 
   # Sources only: priv/ is built on the user's machine by make (mix) or the pre_hook (rebar3).
-  # No demo (lib/jwks_verify/demo.ex would ship in every user's app), bench, fuzz or test.
+  # No demo, bench, fuzz or test.
   defp package do
     [
       licenses: ["Apache-2.0"],
       links: %{"GitHub" => @source_url, "Security" => @source_url <> "/blob/main/SECURITY.md"},
       files:
-        ~w(c_src src Makefile rebar.config mix.exs README.md LICENSE SECURITY.md) ++ lib_files()
+        ~w(c_src src lib Makefile rebar.config mix.exs README.md LICENSE SECURITY.md)
     ]
-  end
-
-  # Files, not directories: Hex would take a directory whole, demo included.
-  defp lib_files do
-    for file <- Path.wildcard("lib/**/*"),
-        File.regular?(file),
-        not (file =~ ~r{/demo(/|\.ex$)}),
-        do: file
   end
 
   defp docs do
@@ -133,7 +125,7 @@ defmodule JwksVerify.MixProject do
     ]
   end
 
-  defp erlc_paths(:test), do: ["src", "test/erl"]
+  defp erlc_paths(:test), do: ["src", "test/erl", "demo"]
   defp erlc_paths(_), do: ["src"]
 
   defp elixirc_paths(:test), do: ["lib", "test/support"]

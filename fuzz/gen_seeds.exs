@@ -4,8 +4,8 @@
 #
 #   elixir fuzz/gen_seeds.exs          (from the repository root)
 #
-# Keys are made fresh and tokens signed with OTP's :crypto
-# (test/vectors/signer.exs), never with jwks_verify.
+# Keys are made fresh and tokens signed by :jwks_verify_signer (OTP's
+# :public_key, through test/vectors/signer.exs), never by jwks_verify.
 Code.require_file("../test/vectors/signer.exs", __DIR__)
 
 defmodule JwksVerify.FuzzSeeds do

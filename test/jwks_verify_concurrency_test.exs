@@ -8,30 +8,32 @@
 defmodule JwksVerify.ConcurrencyTest do
   use ExUnit.Case, async: true
 
-  Code.require_file("vectors/signer.exs", __DIR__)
-  alias JwksVerify.Vectors.Signer, as: S
+  alias :jwks_verify_signer, as: Signer
 
   @moduletag :concurrency
   @moduletag timeout: 600_000
   @now 1_700_000_000
 
   setup_all do
-    rsa = S.rsa_key()
-    ec = S.ec_key("P-256")
-    ed = S.ed_key()
+    rsa = Signer.generate_key("RS256", %{kid: "k"})
+    ec = Signer.generate_key("ES256", %{kid: "k"})
+    ed = Signer.generate_key("EdDSA", %{kid: "k"})
     claims = %{"sub" => "alice", "exp" => @now + 60}
 
-    # Three generations of the issuer's keys under one kid, as in a rotation.
+    # Three generations of the issuer's keys under one kid, as in a rotation;
+    # JWKs without alg, so a token meets its key's type first.
+    jwk = fn key, kid -> %{Map.delete(Signer.public_jwk(key), "alg") | "kid" => kid} end
+
     docs = [
-      {:rsa, S.jwks([S.jwk(rsa, %{"kid" => "k"})])},
-      {:ec, S.jwks([S.jwk(ec, %{"kid" => "k"}), S.jwk(rsa, %{"kid" => "old"})])},
-      {:ed, S.jwks([S.jwk(ed, %{"kid" => "k"})])}
+      {:rsa, Signer.jwks([jwk.(rsa, "k")])},
+      {:ec, Signer.jwks([jwk.(ec, "k"), jwk.(rsa, "old")])},
+      {:ed, Signer.jwks([jwk.(ed, "k")])}
     ]
 
     tokens = %{
-      rsa: S.token("RS256", rsa, %{"alg" => "RS256", "kid" => "k"}, claims),
-      ec: S.token("ES256", ec, %{"alg" => "ES256", "kid" => "k"}, claims),
-      ed: S.token("EdDSA", ed, %{"alg" => "EdDSA", "kid" => "k"}, claims)
+      rsa: Signer.sign(claims, rsa),
+      ec: Signer.sign(claims, ec),
+      ed: Signer.sign(claims, ed)
     }
 
     # What each token gives against each generation's key set.

@@ -1,12 +1,14 @@
 %% Guards the plain-Erlang API: calls jwks_verify exactly as an Erlang user
-%% would (binaries, option maps, no Elixir), with tokens signed by OTP's
-%% public_key so the C core is checked against an independent signer.
+%% would (binaries, option maps, no Elixir), with keys and tokens from
+%% jwks_verify_signer (OTP's public_key), so the C core is checked against an
+%% independent signer.
 %% Run from ExUnit by test/erlang_api_test.exs, or alone:
 %%   erl -pa _build/test/lib/jwks_verify/ebin -eval 'eunit:test(jwks_verify_tests, [verbose])'
 -module(jwks_verify_tests).
 
 -include_lib("eunit/include/eunit.hrl").
--include_lib("public_key/include/public_key.hrl").
+
+-import(jwks_verify_signer, [sign/2, sign/3]).
 
 -define(NOW, 1700000100).
 -define(ISS, <<"https://issuer.example">>).
@@ -45,15 +47,12 @@ reasons_test() ->
     [?assert(lists:member(R, Reasons)) || R <- [expired, bad_signature, alg_none, unknown_kid]].
 
 setup() ->
-    Rsa = public_key:generate_key({rsa, 2048, 65537}),
-    P256 = public_key:generate_key({namedCurve, secp256r1}),
-    Ed = public_key:generate_key({namedCurve, ed25519}),
-    Jwks = jiffy_encode(#{<<"keys">> => [
-        jwk(Rsa, <<"rsa">>), jwk(P256, <<"p256">>), jwk(Ed, <<"ed">>)
-    ]}),
-    {ok, KeySet} = jwks_verify:key_set(Jwks),
+    Rsa = jwks_verify_signer:generate_key(<<"RS256">>, #{kid => <<"rsa">>}),
+    P256 = jwks_verify_signer:generate_key(<<"ES256">>, #{kid => <<"p256">>}),
+    Ed = jwks_verify_signer:generate_key(<<"EdDSA">>, #{kid => <<"ed">>}),
+    {ok, KeySet} = jwks_verify:key_set(jwks_verify_signer:jwks([Rsa, P256, Ed])),
     #{ks => KeySet, rsa => Rsa, p256 => P256, ed => Ed,
-      other_rsa => public_key:generate_key({rsa, 2048, 65537})}.
+      other_rsa => jwks_verify_signer:generate_key(<<"RS256">>, #{kid => <<"rsa">>})}.
 
 %%--------------------------------------------------------------------
 %% Cases
@@ -61,7 +60,7 @@ setup() ->
 
 rs256_ok(#{ks := KS, rsa := Rsa}) ->
     Claims = claims(#{}),
-    Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, Claims),
+    Token = sign(Claims, Rsa),
     ?assertEqual({ok, Claims}, jwks_verify:verify(Token, KS, #{now => ?NOW})),
     ?assertEqual({ok, Claims},
                  jwks_verify:verify(Token, KS, #{now => ?NOW, iss => ?ISS, aud => [?AUD],
@@ -69,37 +68,37 @@ rs256_ok(#{ks := KS, rsa := Rsa}) ->
 
 es256_ok(#{ks := KS, p256 := P256}) ->
     Claims = claims(#{<<"nested">> => #{<<"l">> => [1, true, null, <<"x">>]}}),
-    Token = sign(P256, <<"ES256">>, #{<<"kid">> => <<"p256">>}, Claims),
+    Token = sign(Claims, P256),
     ?assertEqual({ok, Claims},
                  jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"ES256">>]})).
 
 eddsa_ok(#{ks := KS, ed := Ed}) ->
     Claims = claims(#{}),
-    Token = sign(Ed, <<"EdDSA">>, #{<<"kid">> => <<"ed">>}, Claims),
+    Token = sign(Claims, Ed),
     ?assertEqual({ok, Claims},
                  jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"EdDSA">>]})).
 
 no_kid(#{ks := KS, p256 := P256}) ->
     Claims = claims(#{}),
-    Token = sign(P256, <<"ES256">>, #{}, Claims),
+    Token = sign(Claims, P256, #{kid => undefined}),
     ?assertEqual({ok, Claims},
                  jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"ES256">>]})).
 
 refusals(#{ks := KS, rsa := Rsa, other_rsa := Other}) ->
     Opts = #{now => ?NOW},
-    Good = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{})),
+    Good = sign(claims(#{}), Rsa),
     [H, P, S] = binary:split(Good, <<".">>, [global]),
+    [_, Root, _] = binary:split(sign(claims(#{<<"sub">> => <<"root">>}), Rsa), <<".">>, [global]),
+    Jku = #{kid => undefined, header => #{<<"jku">> => <<"https://evil.example/">>}},
     Cases = [
-        {bad_signature, sign(Other, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{}))},
-        {bad_signature, <<H/binary, ".", (b64(jiffy_encode(claims(#{<<"sub">> => <<"root">>}))))/binary,
-                          ".", S/binary>>},
-        {unknown_kid, sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"nope">>}, claims(#{}))},
+        {bad_signature, sign(claims(#{}), Other)},
+        {bad_signature, <<H/binary, ".", Root/binary, ".", S/binary>>},
+        {unknown_kid, sign(claims(#{}), Rsa, #{kid => <<"nope">>})},
         {alg_none, <<(b64(<<"{\"alg\":\"none\"}">>))/binary, ".", P/binary, ".">>},
         {alg_none, <<(b64(<<"{\"alg\":\"NoNe\"}">>))/binary, ".", P/binary, ".">>},
-        {embedded_key, sign(Rsa, <<"RS256">>, #{<<"jku">> => <<"https://evil.example/">>}, claims(#{}))},
-        {expired, sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{<<"exp">> => ?NOW}))},
-        {not_yet_valid, sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>},
-                             claims(#{<<"nbf">> => ?NOW + 60}))},
+        {embedded_key, sign(claims(#{}), Rsa, Jku)},
+        {expired, sign(claims(#{<<"exp">> => ?NOW}), Rsa)},
+        {not_yet_valid, sign(claims(#{<<"nbf">> => ?NOW + 60}), Rsa)},
         {malformed_token, <<H/binary, ".", P/binary>>},
         {token_too_large, binary:copy(<<"a">>, 1 bsl 20)}
     ],
@@ -112,20 +111,20 @@ refusals(#{ks := KS, rsa := Rsa, other_rsa := Other}) ->
                  jwks_verify:verify(Good, KS, #{now => ?NOW, aud => [<<"a">>, <<"b">>]})).
 
 claim_details(#{ks := KS, rsa := Rsa}) ->
-    NoSub = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, maps:remove(<<"sub">>, claims(#{}))),
+    NoSub = sign(maps:remove(<<"sub">>, claims(#{})), Rsa),
     ?assertEqual({error, {missing_claim, <<"sub">>}},
                  jwks_verify:verify(NoSub, KS, #{now => ?NOW, required => [<<"sub">>]})),
-    FloatExp = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{<<"exp">> => 1.5})),
+    FloatExp = sign(claims(#{<<"exp">> => 1.5}), Rsa),
     ?assertEqual({error, {invalid_claim, <<"exp">>}}, jwks_verify:verify(FloatExp, KS, #{now => ?NOW})).
 
 prepared(#{ks := KS, rsa := Rsa}) ->
     Opts = jwks_verify:options(#{now => ?NOW, algs => [<<"RS256">>, <<"ES256">>], leeway => 30}),
     ?assertEqual(Opts, jwks_verify:options(Opts)),
-    Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{<<"exp">> => ?NOW - 10})),
+    Token = sign(claims(#{<<"exp">> => ?NOW - 10}), Rsa),
     ?assertMatch({ok, #{<<"sub">> := <<"user-1">>}}, jwks_verify:verify(Token, KS, Opts)).
 
 jws(#{ks := KS, ed := Ed}) ->
-    Token = sign_raw(Ed, <<"EdDSA">>, #{<<"kid">> => <<"ed">>}, <<"not json">>),
+    Token = sign(<<"not json">>, Ed, #{header => #{<<"typ">> => undefined}}),
     ?assertEqual({ok, #{header => #{<<"alg">> => <<"EdDSA">>, <<"kid">> => <<"ed">>},
                         payload => <<"not json">>}},
                  jwks_verify:verify_jws(Token, KS, #{algs => [<<"EdDSA">>]})),
@@ -138,7 +137,7 @@ info(#{ks := KS}) ->
     ?assert(lists:all(fun(#{status := St}) -> St =:= ok end, Keys)).
 
 badargs(#{ks := KS, rsa := Rsa}) ->
-    Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{})),
+    Token = sign(claims(#{}), Rsa),
     ?assertError({badarg, _}, jwks_verify:verify(Token, KS, #{bogus => 1})),
     ?assertError({badarg, _}, jwks_verify:verify(Token, KS, #{algs => [<<"none">>]})),
     ?assertError({badarg, _}, jwks_verify:verify(Token, KS, #{algs => [<<"HS256">>]})),
@@ -152,7 +151,7 @@ badargs(#{ks := KS, rsa := Rsa}) ->
     ?assertError({badarg, #{did_you_mean := leeway}}, jwks_verify:options(#{leewy => 1})).
 
 shared(#{ks := KS, rsa := Rsa}) ->
-    Token = sign(Rsa, <<"RS256">>, #{<<"kid">> => <<"rsa">>}, claims(#{})),
+    Token = sign(claims(#{}), Rsa),
     Self = self(),
     Pids = [spawn_link(fun() ->
                 Self ! {self(), [jwks_verify:verify(Token, KS, #{now => ?NOW}) || _ <- lists:seq(1, 50)]}
@@ -162,38 +161,12 @@ shared(#{ks := KS, rsa := Rsa}) ->
     ?assert(lists:all(fun(R) -> R =:= {ok, claims(#{})} end, Results)).
 
 %%--------------------------------------------------------------------
-%% Signing with public_key (independent of jwks_verify)
+%% Claims
 %%--------------------------------------------------------------------
 
 claims(Extra) ->
     maps:merge(#{<<"iss">> => ?ISS, <<"sub">> => <<"user-1">>, <<"aud">> => ?AUD,
                  <<"iat">> => ?NOW - 100, <<"exp">> => ?NOW + 3600}, Extra).
-
-sign(Key, Alg, Header, Claims) ->
-    sign_raw(Key, Alg, Header, jiffy_encode(Claims)).
-
-sign_raw(Key, Alg, Header, Payload) ->
-    Input = <<(b64(jiffy_encode(Header#{<<"alg">> => Alg})))/binary, ".", (b64(Payload))/binary>>,
-    <<Input/binary, ".", (b64(signature(Key, Alg, Input)))/binary>>.
-
-signature(#'RSAPrivateKey'{} = K, <<"RS256">>, Input) ->
-    public_key:sign(Input, sha256, K);
-signature(#'ECPrivateKey'{parameters = {namedCurve, ?'id-Ed25519'}} = K, <<"EdDSA">>, Input) ->
-    public_key:sign(Input, none, K);
-signature(#'ECPrivateKey'{} = K, <<"ES256">>, Input) ->
-    %% RFC 7518 §3.4: the DER ECDSA-Sig-Value becomes r || s, 32 bytes each.
-    Der = public_key:sign(Input, sha256, K),
-    #'ECDSA-Sig-Value'{r = R, s = S} = public_key:der_decode('ECDSA-Sig-Value', Der),
-    <<R:256, S:256>>.
-
-jwk(#'RSAPrivateKey'{modulus = N, publicExponent = E}, Kid) ->
-    #{<<"kty">> => <<"RSA">>, <<"kid">> => Kid, <<"n">> => b64(binary:encode_unsigned(N)),
-      <<"e">> => b64(binary:encode_unsigned(E))};
-jwk(#'ECPrivateKey'{parameters = {namedCurve, ?'id-Ed25519'}, publicKey = X}, Kid) ->
-    #{<<"kty">> => <<"OKP">>, <<"kid">> => Kid, <<"crv">> => <<"Ed25519">>, <<"x">> => b64(X)};
-jwk(#'ECPrivateKey'{publicKey = <<4, X:32/binary, Y:32/binary>>}, Kid) ->
-    #{<<"kty">> => <<"EC">>, <<"kid">> => Kid, <<"crv">> => <<"P-256">>, <<"x">> => b64(X),
-      <<"y">> => b64(Y)}.
 
 b64(Bin) ->
     Std = base64:encode(Bin),
@@ -202,6 +175,3 @@ b64(Bin) ->
 url($+) -> $-;
 url($/) -> $_;
 url(C) -> C.
-
-jiffy_encode(Term) ->
-    iolist_to_binary(jiffy:encode(Term)).

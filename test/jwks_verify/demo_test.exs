@@ -1,6 +1,7 @@
-# Guards `make demo`: JwksVerify.Demo plays every scenario with its expected
-# outcome over real loopback HTTP, prints the table the README shows, and
-# ends by itself well under a minute, leaving no server behind.
+# Guards `make demo`: jwks_verify_demo (demo/, compiled for the tests through
+# erlc_paths) plays every scenario with its expected outcome over real
+# loopback HTTP, prints the table the README shows, and ends by itself well
+# under a minute, leaving no server behind.
 defmodule JwksVerify.DemoTest do
   use ExUnit.Case, async: false
 
@@ -24,7 +25,7 @@ defmodule JwksVerify.DemoTest do
 
     {micros, out} =
       :timer.tc(fn ->
-        capture_io(fn -> send(self(), {:result, JwksVerify.Demo.run(samples: 50)}) end)
+        capture_io(fn -> send(self(), {:result, :jwks_verify_demo.run(%{samples: 50})}) end)
       end)
 
     assert_received {:result, {:ok, results}}
@@ -40,6 +41,7 @@ defmodule JwksVerify.DemoTest do
     end
 
     assert length(results) == length(@rows)
+    assert Enum.all?(results, &(&1.status == &1.expected))
 
     assert out =~
              ~r/^  \{"message":"Access granted","user":\{"aud":"demo-api","exp":\d+,"iat":\d+,"iss":"http:\/\/127.0.0.1:\d+\/","name":"Alice","scope":"read:messages","sub":"alice"\}\}$/m
@@ -51,12 +53,12 @@ defmodule JwksVerify.DemoTest do
     assert out =~ "JWKS requests the issuer served: 2 (the first fetch, then one refetch"
 
     assert out =~ ~r/HTTP round trip on loopback\s+\d+(\.\d)? (µs|ms) \/ \d+/
-    assert out =~ ~r/the guard alone \(decide\/3\)\s+\d+(\.\d)? (µs|ms) \/ \d+/
+    assert out =~ ~r/jwks_verify:verify\/3 alone\s+\d+(\.\d)? (µs|ms) \/ \d+/
     assert out =~ "All 8 scenarios as expected"
 
     # Everything it started is stopped.
     assert httpd_servers() == httpd_before
-    refute Process.whereis(JwksVerify.Demo.Jwks)
+    refute Process.whereis(:jwks_verify_demo_jwks)
   end
 
   defp httpd_servers, do: for({:httpd, pid, _} <- :inets.services_info(), do: pid)

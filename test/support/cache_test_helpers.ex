@@ -2,66 +2,21 @@ defmodule JwksVerify.CacheTestHelpers do
   @moduledoc """
   Keys, JWKS documents, tokens and TLS certificates for the cache tests.
 
-  Tokens are signed with OTP's `:public_key` (RS256, ES256), never with
-  jwks_verify itself; certificates come from the `openssl` CLI at test time.
+  Keys and tokens come from `:jwks_verify_signer` (OTP's `:public_key`), never
+  from jwks_verify itself; certificates come from the `openssl` CLI at test time.
   """
 
-  require Record
-
-  Record.defrecordp(
-    :rsa_private,
-    :RSAPrivateKey,
-    Record.extract(:RSAPrivateKey, from_lib: "public_key/include/public_key.hrl")
-  )
-
-  Record.defrecordp(
-    :ec_private,
-    :ECPrivateKey,
-    Record.extract(:ECPrivateKey, from_lib: "public_key/include/public_key.hrl")
-  )
+  alias :jwks_verify_signer, as: Signer
 
   @doc "A fresh RSA-2048 (`:rs256`) or P-256 (`:es256`) key with the given kid."
-  @spec key(String.t(), :rs256 | :es256) :: map()
+  @spec key(String.t(), :rs256 | :es256) :: :jwks_verify_signer.key()
   def key(kid, type \\ :rs256)
-
-  def key(kid, :rs256) do
-    %{kid: kid, alg: "RS256", private: :public_key.generate_key({:rsa, 2048, 65_537})}
-  end
-
-  def key(kid, :es256) do
-    %{kid: kid, alg: "ES256", private: :public_key.generate_key({:namedCurve, :secp256r1})}
-  end
-
-  @doc "The public JWK of a key."
-  @spec jwk(map()) :: map()
-  def jwk(%{kid: kid, private: rsa_private(modulus: n, publicExponent: e)}) do
-    %{
-      "kty" => "RSA",
-      "kid" => kid,
-      "alg" => "RS256",
-      "use" => "sig",
-      "n" => b64(n),
-      "e" => b64(e)
-    }
-  end
-
-  def jwk(%{
-        kid: kid,
-        private: ec_private(publicKey: <<4, x::binary-size(32), y::binary-size(32)>>)
-      }) do
-    %{
-      "kty" => "EC",
-      "crv" => "P-256",
-      "kid" => kid,
-      "alg" => "ES256",
-      "x" => b64(x),
-      "y" => b64(y)
-    }
-  end
+  def key(kid, :rs256), do: Signer.generate_key("RS256", %{kid: kid})
+  def key(kid, :es256), do: Signer.generate_key("ES256", %{kid: kid})
 
   @doc "A JWKS JSON document holding the keys' public halves."
-  @spec jwks([map()]) :: binary()
-  def jwks(keys), do: :jiffy.encode(%{"keys" => Enum.map(keys, &jwk/1)})
+  @spec jwks([:jwks_verify_signer.key()]) :: binary()
+  def jwks(keys), do: Signer.jwks(keys)
 
   @doc "Claims valid for an hour from `now`, merged with `extra`."
   @spec claims(map()) :: map()
@@ -73,24 +28,9 @@ defmodule JwksVerify.CacheTestHelpers do
   end
 
   @doc "A compact JWS of `claims` signed with `key`; `header` entries override the defaults."
-  @spec token(map(), map(), map()) :: binary()
-  def token(key, claims \\ claims(), header \\ %{}) do
-    h = Map.merge(%{"alg" => key.alg, "typ" => "JWT", "kid" => key.kid}, header)
-    input = b64(:jiffy.encode(h)) <> "." <> b64(:jiffy.encode(claims))
-    input <> "." <> b64(sign(key, input))
-  end
-
-  defp sign(%{alg: "RS256", private: priv}, input), do: :public_key.sign(input, :sha256, priv)
-
-  defp sign(%{alg: "ES256", private: priv}, input) do
-    der = :public_key.sign(input, :sha256, priv)
-    {:"ECDSA-Sig-Value", r, s} = :public_key.der_decode(:"ECDSA-Sig-Value", der)
-    # RFC 7518 §3.4: r and s, each as 32 big-endian bytes.
-    <<r::unsigned-big-size(256), s::unsigned-big-size(256)>>
-  end
-
-  defp b64(n) when is_integer(n), do: b64(:binary.encode_unsigned(n))
-  defp b64(bin), do: Base.url_encode64(bin, padding: false)
+  @spec token(:jwks_verify_signer.key(), map(), map()) :: binary()
+  def token(key, claims \\ claims(), header \\ %{}),
+    do: Signer.sign(claims, key, %{header: header})
 
   @doc """
   A test CA and two server certificates it signed, made with the openssl CLI in

@@ -3,11 +3,11 @@
 #
 #   elixir test/vectors/gen.exs        (from the repository root)
 #
-# Every key is made fresh and every token is signed here with OTP's :crypto
-# (test/vectors/signer.exs), never with jwks_verify. Each case has exactly one
-# fault, so its expected reason does not depend on the order of the checks;
-# everything else about it (signature, claims, key) is valid. The format is
-# described in test/vectors/README.md.
+# Every key is made fresh and every token is signed by :jwks_verify_signer
+# (OTP's :public_key, through test/vectors/signer.exs), never by jwks_verify.
+# Each case has exactly one fault, so its expected reason does not depend on
+# the order of the checks; everything else about it (signature, claims, key)
+# is valid. The format is described in test/vectors/README.md.
 Code.require_file("signer.exs", __DIR__)
 
 defmodule JwksVerify.Vectors.Gen do

@@ -1,79 +1,68 @@
-# An independent JOSE signer for the hostile corpus, the fuzz seeds and the
-# property tests: keys, JWKs and compact JWS made with OTP's :crypto and
-# :public_key only, never with jwks_verify, so a case cannot pass because the
-# signer and the verifier share a bug.
+# The hostile generators' view of :jwks_verify_signer (test/vectors/gen.exs,
+# fuzz/gen_seeds.exs): keys carry their public parts as fields (n, e, pub), so
+# a script can break a JWK one member at a time; JSON documents come from
+# jiffy; every key and signature comes from :jwks_verify_signer (OTP's
+# :public_key), never from jwks_verify.
 #
-# Loaded with Code.require_file/1 by test/vectors/gen.exs,
-# fuzz/gen_seeds.exs and test/jwks_verify_property_test.exs.
+# Run outside mix (`elixir test/vectors/gen.exs`), it compiles the signer
+# from src/ into memory first.
+unless Code.ensure_loaded?(:jwks_verify_signer) do
+  src = String.to_charlist(Path.expand("../../src/jwks_verify_signer.erl", __DIR__))
+  {:ok, mod, beam} = :compile.file(src, [:binary, :return_errors])
+  {:module, _} = :code.load_binary(mod, src, beam)
+end
+
 defmodule JwksVerify.Vectors.Signer do
   @moduledoc false
 
-  # RFC 7518 §3.4: ECDSA r and s are each padded to the curve's byte length.
-  @ec %{
-    "P-256" => {:secp256r1, :sha256, 32},
-    "P-384" => {:secp384r1, :sha384, 48},
-    "P-521" => {:secp521r1, :sha512, 66}
-  }
-  @algs %{
-    "RS256" => {:rsa, :sha256},
-    "RS384" => {:rsa, :sha384},
-    "RS512" => {:rsa, :sha512},
-    "PS256" => {:pss, :sha256},
-    "PS384" => {:pss, :sha384},
-    "PS512" => {:pss, :sha512},
-    "ES256" => {:ec, "P-256"},
-    "ES384" => {:ec, "P-384"},
-    "ES512" => {:ec, "P-521"},
-    "EdDSA" => {:okp, "Ed25519"}
-  }
+  require Record
+
+  Record.defrecordp(
+    :rsa_private,
+    :RSAPrivateKey,
+    Record.extract(:RSAPrivateKey, from_lib: "public_key/include/public_key.hrl")
+  )
+
+  @es_algs %{"P-256" => "ES256", "P-384" => "ES384", "P-521" => "ES512"}
 
   @doc "The ten algorithms jwks_verify implements."
-  def algs,
-    do: ~w(RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA)
+  def algs, do: ~w(RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA)
 
   def b64(bin), do: Base.url_encode64(bin, padding: false)
   def unb64(text), do: Base.url_decode64!(text, padding: false)
 
-  ## Keys: %{kty: :rsa | :ec | :okp, crv: ..., pub: ..., priv: ...}
+  ## Keys: %{kty: :rsa | :ec | :okp, crv: ..., n: ..., e: ... | pub: ..., key: signer key}
 
-  def rsa_key(bits \\ 2048, e \\ 65_537) do
-    {[eb, nb], priv} = :crypto.generate_key(:rsa, {bits, e})
-    %{kty: :rsa, crv: nil, e: eb, n: nb, priv: priv}
-  end
+  def rsa_key(bits \\ 2048, e \\ 65_537),
+    do: wrap(:jwks_verify_signer.generate_key("RS256", %{bits: bits, e: e, kid: :undefined}))
 
-  @doc "An RSA key from its parts (integers); priv is [E, N, D]."
+  @doc "An RSA key from its parts (integers), without the CRT values."
   def rsa_from(n, e, d) do
-    %{
-      kty: :rsa,
-      crv: nil,
-      e: :binary.encode_unsigned(e),
-      n: :binary.encode_unsigned(n),
-      priv: [e, n, d]
-    }
+    private =
+      rsa_private(version: :"two-prime", modulus: n, publicExponent: e, privateExponent: d)
+
+    wrap(:jwks_verify_signer.from_private_key(private, %{kid: :undefined}))
   end
 
-  def ec_key(crv) do
-    {curve, _, _} = Map.fetch!(@ec, crv)
-    {pub, priv} = :crypto.generate_key(:ecdh, curve)
-    %{kty: :ec, crv: crv, pub: pub, priv: priv}
-  end
+  def ec_key(crv),
+    do: wrap(:jwks_verify_signer.generate_key(Map.fetch!(@es_algs, crv), %{kid: :undefined}))
 
-  def ed_key do
-    {pub, priv} = :crypto.generate_key(:eddsa, :ed25519)
-    %{kty: :okp, crv: "Ed25519", pub: pub, priv: priv}
-  end
+  def ed_key, do: wrap(:jwks_verify_signer.generate_key("EdDSA", %{kid: :undefined}))
 
-  @doc "The key a given algorithm needs."
-  def key_for(alg) do
-    case Map.fetch!(@algs, alg) do
-      {:rsa, _} -> rsa_key()
-      {:pss, _} -> rsa_key()
-      {:ec, crv} -> ec_key(crv)
-      {:okp, _} -> ed_key()
+  defp wrap(key) do
+    case :jwks_verify_signer.public_jwk(key) do
+      %{"kty" => "RSA", "n" => n, "e" => e} ->
+        %{kty: :rsa, crv: nil, n: unb64(n), e: unb64(e), key: key}
+
+      %{"kty" => "EC", "crv" => crv, "x" => x, "y" => y} ->
+        %{kty: :ec, crv: crv, pub: <<4>> <> unb64(x) <> unb64(y), key: key}
+
+      %{"kty" => "OKP", "crv" => crv, "x" => x} ->
+        %{kty: :okp, crv: crv, pub: unb64(x), key: key}
     end
   end
 
-  @doc "The public JWK of a key as a map with string keys, extra members merged in."
+  @doc "The public JWK of a key's fields, as a map with string keys, extra members merged in."
   def jwk(key, extra \\ %{})
 
   def jwk(%{kty: :rsa, n: n, e: e}, extra),
@@ -82,7 +71,6 @@ defmodule JwksVerify.Vectors.Signer do
   def jwk(%{kty: :ec, crv: crv, pub: <<4, xy::binary>>}, extra) do
     half = div(byte_size(xy), 2)
     <<x::binary-size(half), y::binary>> = xy
-
     Map.merge(%{"kty" => "EC", "crv" => crv, "x" => b64(x), "y" => b64(y)}, extra)
   end
 
@@ -97,56 +85,21 @@ defmodule JwksVerify.Vectors.Signer do
 
   ## Signatures
 
-  @doc "The JWS signature of `alg` over `input` with `key` (raw r||s for ECDSA)."
-  def sign(alg, key, input, opts \\ [])
-
-  def sign(alg, key, input, opts) do
-    case Map.fetch!(@algs, alg) do
-      {:rsa, md} ->
-        :crypto.sign(:rsa, md, input, key.priv)
-
-      {:pss, md} ->
-        salt = Keyword.get(opts, :salt, hash_len(md))
-
-        :crypto.sign(:rsa, md, input, key.priv, [
-          {:rsa_padding, :rsa_pkcs1_pss_padding},
-          {:rsa_pss_saltlen, salt},
-          {:rsa_mgf1_md, md}
-        ])
-
-      {:ec, crv} ->
-        {curve, md, size} = Map.fetch!(@ec, key.crv || crv)
-        md = Keyword.get(opts, :md, md)
-        der = :crypto.sign(:ecdsa, md, input, [key.priv, curve])
-        {r, s} = ecdsa_rs(der)
-        raw_rs(r, s, size)
-
-      {:okp, _} ->
-        :crypto.sign(:eddsa, :none, input, [key.priv, :ed25519])
-    end
+  @doc """
+  The JWS signature of `alg` over `input` with `key` (raw r||s for ECDSA);
+  `salt:` sets the PSS salt length, `md:` the hash.
+  """
+  def sign(alg, %{key: key}, input, opts \\ []) do
+    crafted = %{pss_salt_length: opts[:salt], digest: opts[:md]}
+    opts = for {k, v} <- crafted, v != nil, into: %{alg: alg}, do: {k, v}
+    :jwks_verify_signer.signature(input, key, opts)
   end
-
-  @doc "A DER ECDSA-Sig-Value as {r, s}."
-  def ecdsa_rs(der) do
-    {:"ECDSA-Sig-Value", r, s} = :public_key.der_decode(:"ECDSA-Sig-Value", der)
-    {r, s}
-  end
-
-  def raw_rs(r, s, size), do: <<r::unsigned-big-size(size * 8), s::unsigned-big-size(size * 8)>>
 
   @doc "The DER form of an ECDSA signature (the classic JOSE mistake)."
-  def ecdsa_der(alg, key, input) do
-    {curve, md, _} = Map.fetch!(@ec, key.crv)
-    _ = alg
-    :crypto.sign(:ecdsa, md, input, [key.priv, curve])
-  end
+  def ecdsa_der(alg, %{key: key}, input),
+    do: :jwks_verify_signer.signature(input, key, %{alg: alg, ecdsa_encoding: :der})
 
-  def hash_len(:sha256), do: 32
-  def hash_len(:sha384), do: 48
-  def hash_len(:sha512), do: 64
-
-  @doc "The byte length of r (and s) for an ES curve."
-  def ec_size(crv), do: elem(Map.fetch!(@ec, crv), 2)
+  def raw_rs(r, s, size), do: <<r::unsigned-big-size(size * 8), s::unsigned-big-size(size * 8)>>
 
   ## Tokens
 
@@ -154,12 +107,8 @@ defmodule JwksVerify.Vectors.Signer do
   A compact JWS: header and payload are JSON given as maps (encoded with
   jiffy) or as raw binaries (used as they are, for hand-made JSON).
   """
-  def token(alg, key, header, payload, opts \\ []) do
-    h = b64(to_json(header))
-    p = b64(to_json(payload))
-    input = h <> "." <> p
-    input <> "." <> b64(sign(alg, key, input, opts))
-  end
+  def token(alg, key, header, payload, opts \\ []),
+    do: sign_input(alg, key, b64(to_json(header)) <> "." <> b64(to_json(payload)), opts)
 
   @doc "Signs an already encoded `header.payload` signing input."
   def sign_input(alg, key, input, opts \\ []),
