@@ -6,7 +6,7 @@
 -module(jwks_verify_cache_reader).
 
 %% Reading the key set row
--export([verify/4, key_set/1, status/1, health/3]).
+-export([verify/4, key_set/1, status/1]).
 
 -include("jwks_verify_opts.hrl").
 -include("jwks_verify_cache.hrl").
@@ -47,20 +47,12 @@ key_set(Name) ->
 status(Name) ->
     try ets:lookup(Name, key_set) of
         [#key_set{expires_at = ExpiresAt, unusable_at = UnusableAt}] ->
-            health(?NOW_MS(), ExpiresAt, UnusableAt);
+            jwks_verify_cache_freshness:health(?NOW_MS(), ExpiresAt, UnusableAt);
         _ ->
             unavailable
     catch
         error:badarg -> unavailable
     end.
-
-%% @doc The health of a key set at `Now' given its row's times; the cache
-%% process asks the same question of its own state.
--spec health(integer(), integer() | infinity, integer() | infinity) ->
-    jwks_verify_cache:status().
-health(Now, ExpiresAt, _UnusableAt) when Now < ExpiresAt -> fresh;
-health(Now, _ExpiresAt, UnusableAt) when Now < UnusableAt -> stale;
-health(_Now, _ExpiresAt, _UnusableAt) -> unavailable.
 
 lookup(Name) ->
     try ets:lookup(Name, key_set) of

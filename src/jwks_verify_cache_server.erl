@@ -1,10 +1,10 @@
 %% @private
 %% @doc The cache process and its fetch lifecycle: the initial fetch, the
-%% refresh ahead of expiry, backoff after failures, the kid-miss refetch
-%% (single flight, rate-limited, deferred to the end of the interval), the
-%% negative kids, the fresh/stale/unavailable moves up to the stale ceiling,
-%% and `info'. Fetches run in a monitored worker (`jwks_verify_cache_http');
-%% each outcome is written to the table for readers.
+%% refresh ahead of expiry, backoff after failures, kid-miss refetches
+%% (single flight; when they may run is `jwks_verify_cache_misses''s rule),
+%% the fresh/stale/unavailable moves up to the stale ceiling, and `info'.
+%% Fetches run in a monitored worker (`jwks_verify_cache_http'); each
+%% outcome is written to the table for readers.
 %%
 %% Calls: `{kid_miss, Kid, Generation}' from `jwks_verify_cache_reader'
 %% (answers `retry' or `{error, unknown_kid}'), `refresh', `info',
@@ -17,7 +17,6 @@
 
 -include("jwks_verify_cache.hrl").
 
--define(MAX_PENDING_KIDS, 1000).
 -define(SWEEP_MS, 60000).
 
 -record(fetch, {
@@ -42,11 +41,7 @@
     body_hash :: binary() | undefined,
     etag :: string() | undefined,
     gen = 0 :: non_neg_integer(),
-    ttl :: non_neg_integer() | undefined,
-    confirmed_at :: integer() | undefined,
-    expires_at :: integer() | infinity | undefined,
-    unusable_at :: integer() | infinity | undefined,
-    health = unavailable :: jwks_verify_cache:status(),
+    freshness = jwks_verify_cache_freshness:new() :: jwks_verify_cache_freshness:freshness(),
     %% fetching
     fetch :: #fetch{} | undefined,
     fetch_timer :: reference() | undefined,
@@ -55,15 +50,9 @@
     last_error :: term(),
     last_attempt_at :: integer() | undefined,
     warned_at :: integer() | undefined,
-    %% kid misses (monotonic time can be negative: set at start)
-    next_kid_fetch :: integer() | undefined,
-    deferred = false :: boolean(),
-    deferred_since :: integer() | undefined,
-    deferred_timer :: reference() | undefined,
-    pending_kids = #{} :: #{binary() => integer()},
-    negatives = #{} :: jwks_verify_cache_table:negatives(),
+    %% kid misses: rate limit, deferred refetch, negative kids
+    misses :: jwks_verify_cache_misses:misses() | undefined,
     %% others
-    status_timer :: reference() | undefined,
     awaiters = [] :: [{gen_server:from(), reference()}],
     counts = #{} :: #{atom() => non_neg_integer()}
 }).
@@ -82,8 +71,8 @@ init({Name, #cache_cfg{token_cache = Max} = Cfg}) ->
         error:badarg -> {stop, {table_name_taken, Name}}
     end.
 
-start(S0) ->
-    S = S0#s{next_kid_fetch = ?NOW_MS()},
+start(#s{tab = Tab, cfg = Cfg} = S0) ->
+    S = S0#s{misses = jwks_verify_cache_misses:new(Tab, Cfg, ?NOW_MS())},
     put_gate(S),
     erlang:send_after(?SWEEP_MS, self(), sweep),
     case S#s.cfg of
@@ -112,14 +101,15 @@ handle_call({kid_miss, Kid, Gen}, From, #s{cfg = Cfg} = S0) ->
             %% Single flight: join the fetch under way.
             {noreply, add_waiter(From, Kid, S)};
         true ->
-            case jwks_verify_cache_table:is_negative(Kid, Now, S#s.negatives) of
-                true ->
+            case jwks_verify_cache_misses:miss(Kid, Now, S#s.misses) of
+                negative ->
                     {reply, {error, unknown_kid}, S};
-                false when Now < S#s.next_kid_fetch ->
+                {rate_limited, M} ->
                     telemetry([refetch_suppressed], #{count => 1},
                               #{name => S#s.name, reason => rate_limited}),
-                    {reply, {error, unknown_kid}, defer(Kid, Now, bump(refetches_suppressed, S))};
-                false ->
+                    {reply, {error, unknown_kid},
+                     put_gate(bump(refetches_suppressed, S#s{misses = M}))};
+                fetch ->
                     {noreply, add_waiter(From, Kid, kid_fetch(Now, S))}
             end
     end;
@@ -167,10 +157,16 @@ handle_info({timeout, TRef, fetch}, #s{fetch_timer = TRef} = S) ->
         undefined -> {noreply, start_fetch(refresh, S1)};
         _ -> {noreply, S1}
     end;
-handle_info({timeout, TRef, deferred}, #s{deferred_timer = TRef} = S) ->
-    {noreply, run_deferred(S#s{deferred_timer = undefined})};
-handle_info({timeout, TRef, health}, #s{status_timer = TRef} = S) ->
-    {noreply, health_check(S#s{status_timer = undefined})};
+handle_info({timeout, TRef, deferred}, #s{misses = M} = S) ->
+    case jwks_verify_cache_misses:timer_fired(TRef, M) of
+        {ok, M1} -> {noreply, run_deferred(S#s{misses = M1})};
+        stale -> {noreply, S}
+    end;
+handle_info({timeout, TRef, health}, #s{freshness = F} = S) ->
+    case jwks_verify_cache_freshness:timer_fired(TRef, F) of
+        {ok, F1} -> {noreply, health_check(S#s{freshness = F1})};
+        stale -> {noreply, S}
+    end;
 handle_info({timeout, TRef, {await, From}}, S) ->
     case lists:keytake(TRef, 2, S#s.awaiters) of
         {value, _, Rest} ->
@@ -231,7 +227,8 @@ complete(Result, #s{fetch = F, cfg = Cfg} = S0) ->
         end,
     [gen_server:reply(From, Reply) || From <- F#fetch.refreshers],
     S3 = answer_waiters(F#fetch.waiters, Reply, Now, S2),
-    S4 = settle_pending(Reply, F#fetch.started, Now, S3),
+    M = jwks_verify_cache_misses:settle(Reply, F#fetch.started, Now, S3#s.kids, S3#s.misses),
+    S4 = run_deferred(S3#s{misses = M}),
     S5 = answer_awaiters(S4),
     S6 = schedule_fetch(Reply, Now, S5),
     put_gate(health_check(S6)).
@@ -250,8 +247,7 @@ accept(#{key_set := KeySet, info := Info, hash := Hash} = New, Now, S0) ->
     jwks_verify_cache_table:clear_tokens(S2#s.tokens),
     %% Keys the issuer dropped stop verifying now (the row was replaced) and
     %% a token naming one does not trigger a refetch either.
-    S3 = lists:foldl(fun(K, Acc) -> add_negative(K, Now, Acc) end,
-                     clear_negatives(S2), Removed),
+    S3 = S2#s{misses = jwks_verify_cache_misses:replaced(Removed, Now, S2#s.misses)},
     case S0#s.key_set of
         undefined ->
             jwks_verify_cache_report:loaded(S0#s.name, uri(S3#s.cfg), Usable, maps:keys(Kids));
@@ -260,23 +256,16 @@ accept(#{key_set := KeySet, info := Info, hash := Hash} = New, Now, S0) ->
     end,
     {#{kids_added => Added, kids_removed => Removed}, S3}.
 
-%% The issuer confirmed our key set (200 or 304): it is fresh again. A 304
-%% without caching headers keeps the freshness the 200 had (RFC 9111 §4.3.4).
-confirm(New, Now, #s{cfg = Cfg} = S0) ->
-    Ttl = case {maps:get(ttl, New), maps:get(status, New), S0#s.ttl} of
-        {undefined, 304, Previous} when Previous =/= undefined -> Previous;
-        {undefined, _, _} -> Cfg#cache_cfg.ttl;
-        {T, _, _} -> T
-    end,
-    ExpiresAt = Now + Ttl,
-    UnusableAt = max(ExpiresAt, Now + Cfg#cache_cfg.stale_ceiling),
+%% The issuer confirmed our key set (200 or 304): it is fresh again.
+confirm(#{ttl := Ttl, status := Status} = New, Now, #s{cfg = Cfg} = S0) ->
+    Freshness = jwks_verify_cache_freshness:confirm(Ttl, Status, Now, Cfg, S0#s.freshness),
     Etag = case maps:get(etag, New, undefined) of
         undefined -> S0#s.etag;
         E -> E
     end,
     jwks_verify_cache_report:recovered(S0#s.name, S0#s.failures),
-    S = S0#s{ttl = Ttl, confirmed_at = Now, expires_at = ExpiresAt, unusable_at = UnusableAt,
-             etag = Etag, failures = 0, last_error = undefined, warned_at = undefined},
+    S = S0#s{freshness = Freshness, etag = Etag, failures = 0, last_error = undefined,
+             warned_at = undefined},
     put_key_set(S),
     S.
 
@@ -293,12 +282,11 @@ answer_awaiters(#s{awaiters = Awaiters} = S) ->
      || {From, TRef} <- Awaiters],
     S#s{awaiters = []}.
 
-%% After a success, refresh ahead of expiry (at 75-85 % of the TTL, spread so
-%% that many nodes do not refresh in step); after a failure, back off.
+%% After a success, refresh ahead of expiry; after a failure, back off.
 schedule_fetch(Reply, Now, #s{cfg = Cfg} = S0) ->
     S = cancel_fetch_timer(S0),
     Delay = case Reply of
-        ok -> max(1, round(S#s.ttl * (0.75 + rand:uniform() * 0.1)));
+        ok -> jwks_verify_cache_freshness:refresh_in(S#s.freshness);
         {error, _} -> backoff(S#s.failures, Cfg)
     end,
     TRef = erlang:start_timer(Delay, self(), fetch),
@@ -320,60 +308,31 @@ install_static(KeySet, S0) ->
     #{usable := Usable, skipped := Skipped, keys := Keys} = jwks_verify:key_set_info(KeySet),
     Kids = maps:from_list([{Kid, true} || #{kid := Kid} <- Keys, is_binary(Kid)]),
     S = S0#s{key_set = KeySet, kids = Kids, usable = Usable, skipped = Skipped,
-             gen = S0#s.gen + 1, confirmed_at = ?NOW_MS(), expires_at = infinity,
-             unusable_at = infinity, health = fresh, last_error = undefined},
+             gen = S0#s.gen + 1, last_error = undefined,
+             freshness = jwks_verify_cache_freshness:static(?NOW_MS(), S0#s.freshness)},
     put_key_set(S),
     jwks_verify_cache_table:clear_tokens(S#s.tokens),
-    clear_negatives(S).
+    S#s{misses = jwks_verify_cache_misses:clear(S#s.misses)}.
 
-%%--------------------------------------------------------------------
-%% Health: fresh, stale, unavailable
-%%--------------------------------------------------------------------
-
-%% Reports the moves between fresh, stale and unavailable, and arms a timer
-%% for the next one.
-health_check(#s{name = Name} = S0) ->
-    Now = ?NOW_MS(),
-    S = case S0#s.status_timer of
-        undefined -> S0;
-        T -> _ = erlang:cancel_timer(T), S0#s{status_timer = undefined}
-    end,
-    Health = health(Now, S),
-    case {S#s.health, Health} of
-        {Same, Same} ->
-            ok;
-        {_, stale} ->
-            jwks_verify_cache_report:health_changed(Name, stale, Now, S#s.confirmed_at,
-                                                    S#s.unusable_at);
-        {_, unavailable} when S#s.key_set =/= undefined ->
+%% Reports the moves between fresh, stale and unavailable; an unusable key
+%% set takes the verified tokens with it.
+health_check(#s{freshness = F0} = S) ->
+    HasKeySet = S#s.key_set =/= undefined,
+    case jwks_verify_cache_freshness:check(S#s.name, ?NOW_MS(), HasKeySet, F0) of
+        {unavailable, F} ->
             jwks_verify_cache_table:clear_tokens(S#s.tokens),
-            jwks_verify_cache_report:health_changed(Name, unavailable, Now, S#s.confirmed_at,
-                                                    S#s.unusable_at);
-        _ ->
-            ok
-    end,
-    Next = case Health of
-        fresh -> S#s.expires_at;
-        stale -> S#s.unusable_at;
-        unavailable -> infinity
-    end,
-    case Next of
-        infinity -> S#s{health = Health};
-        _ -> S#s{health = Health,
-                 status_timer = erlang:start_timer(max(0, Next - Now), self(), health)}
+            S#s{freshness = F};
+        {ok, F} ->
+            S#s{freshness = F}
     end.
 
-health(_Now, #s{key_set = undefined}) -> unavailable;
-health(Now, S) -> jwks_verify_cache_reader:health(Now, S#s.expires_at, S#s.unusable_at).
-
 %%--------------------------------------------------------------------
-%% Kid misses: single flight, rate limit, deferred refetch, negative kids
+%% Kid misses: single flight and the deferred refetch
 %%--------------------------------------------------------------------
 
-kid_fetch(Now, #s{cfg = Cfg} = S) ->
-    S1 = S#s{next_kid_fetch = Now + Cfg#cache_cfg.refetch_interval,
-             deferred = false, deferred_since = undefined},
-    start_fetch(kid_miss, bump(kid_fetches, cancel_deferred(S1))).
+kid_fetch(Now, #s{misses = M} = S) ->
+    S1 = S#s{misses = jwks_verify_cache_misses:fetching(Now, M)},
+    start_fetch(kid_miss, bump(kid_fetches, S1)).
 
 add_waiter(From, Kid, #s{fetch = F} = S) ->
     S#s{fetch = F#fetch{waiters = [{From, Kid} | F#fetch.waiters]}}.
@@ -387,7 +346,7 @@ answer_waiters(Waiters, Reply, Now, S) ->
                     Acc;
                 {ok, false} ->
                     gen_server:reply(From, {error, unknown_kid}),
-                    add_negative(Kid, Now, Acc);
+                    Acc#s{misses = jwks_verify_cache_misses:absent(Kid, Now, Acc#s.misses)};
                 {{error, _}, false} ->
                     gen_server:reply(From, {error, unknown_kid}),
                     Acc
@@ -395,121 +354,64 @@ answer_waiters(Waiters, Reply, Now, S) ->
         end,
         S, Waiters).
 
-%% Kids whose refetch was deferred: a successful fetch that started after
-%% they were seen answers them (absent ones become negative); otherwise the
-%% deferred refetch runs when the rate limit allows.
-settle_pending(ok, Started, Now, S0) ->
-    {Answered, Open} = maps:fold(
-        fun(K, SeenAt, {A, O}) when SeenAt =< Started -> {[K | A], O};
-           (K, SeenAt, {A, O}) -> {A, O#{K => SeenAt}}
-        end,
-        {[], #{}}, S0#s.pending_kids),
-    S1 = lists:foldl(fun(K, Acc) -> maybe_negative(K, Now, Acc) end,
-                     S0#s{pending_kids = Open}, Answered),
-    case S1 of
-        #s{deferred = true, deferred_since = Since} when Since =< Started ->
-            cancel_deferred(S1#s{deferred = false, deferred_since = undefined});
-        #s{deferred = true} ->
-            run_deferred(S1);
-        _ ->
-            S1
-    end;
-settle_pending(_, _, _, #s{deferred = true} = S) ->
-    run_deferred(S);
-settle_pending(_, _, _, S) ->
-    S.
-
-maybe_negative(Kid, Now, S) ->
-    case maps:is_key(Kid, S#s.kids) of
-        true -> S;
-        false -> add_negative(Kid, Now, S)
-    end.
-
-defer(Kid, Now, S0) ->
-    Pending = case map_size(S0#s.pending_kids) < ?MAX_PENDING_KIDS of
-        true -> (S0#s.pending_kids)#{Kid => Now};
-        false -> S0#s.pending_kids
-    end,
-    S = S0#s{pending_kids = Pending},
-    case S#s.deferred of
-        true ->
-            S;
-        false ->
-            TRef = erlang:start_timer(max(0, S#s.next_kid_fetch - Now), self(), deferred),
-            put_gate(S#s{deferred = true, deferred_since = Now, deferred_timer = TRef})
-    end.
-
-run_deferred(#s{deferred = false} = S) ->
-    S;
+%% The refetch queued by a rate-limited miss runs once no fetch is under way
+%% and the interval is over.
 run_deferred(#s{fetch = F} = S) when F =/= undefined ->
     S;
-run_deferred(S) ->
+run_deferred(#s{misses = M} = S) ->
     Now = ?NOW_MS(),
-    case Now >= S#s.next_kid_fetch of
-        true ->
-            kid_fetch(Now, S);
-        false ->
-            S1 = cancel_deferred(S),
-            S1#s{deferred_timer = erlang:start_timer(S#s.next_kid_fetch - Now, self(), deferred)}
+    case jwks_verify_cache_misses:due(Now, M) of
+        idle -> S;
+        fetch -> kid_fetch(Now, S);
+        {wait, M1} -> S#s{misses = M1}
     end.
 
-cancel_deferred(#s{deferred_timer = undefined} = S) ->
-    S;
-cancel_deferred(#s{deferred_timer = TRef} = S) ->
-    _ = erlang:cancel_timer(TRef),
-    S#s{deferred_timer = undefined}.
-
-add_negative(_Kid, _Now, #s{cfg = #cache_cfg{negative_ttl = 0}} = S) ->
-    S;
-add_negative(Kid, Now, #s{tab = Tab, cfg = Cfg} = S) ->
-    Until = Now + Cfg#cache_cfg.negative_ttl,
-    S#s{negatives = jwks_verify_cache_table:add_negative(Tab, Kid, Until, S#s.negatives)}.
-
-clear_negatives(#s{tab = Tab} = S) ->
-    S#s{negatives = jwks_verify_cache_table:clear_negatives(Tab)}.
-
-sweep(#s{tab = Tab} = S) ->
-    Negatives = jwks_verify_cache_table:sweep_negatives(Tab, ?NOW_MS(), S#s.negatives),
+sweep(#s{misses = M} = S) ->
     ok = jwks_verify_cache_table:sweep_tokens(S#s.tokens, S#s.gen, os:system_time(second)),
-    S#s{negatives = Negatives}.
+    S#s{misses = jwks_verify_cache_misses:sweep(?NOW_MS(), M)}.
 
 %%--------------------------------------------------------------------
 %% Rows for readers, info, helpers
 %%--------------------------------------------------------------------
 
 put_key_set(#s{tab = Tab} = S) ->
+    {ExpiresAt, UnusableAt} = jwks_verify_cache_freshness:deadlines(S#s.freshness),
     jwks_verify_cache_table:put_key_set(Tab, #key_set{
-        key_set = S#s.key_set, expires_at = S#s.expires_at, unusable_at = S#s.unusable_at,
+        key_set = S#s.key_set, expires_at = ExpiresAt, unusable_at = UnusableAt,
         generation = S#s.gen, token_cache = S#s.tokens}).
 
 put_gate(#s{tab = Tab, cfg = Cfg} = S) ->
+    {Next, Deferred} = jwks_verify_cache_misses:gate(S#s.misses),
     jwks_verify_cache_table:put_gate(Tab, #kid_gate{
-        next_refetch_at = S#s.next_kid_fetch, deferred = S#s.deferred,
-        in_flight = S#s.fetch =/= undefined, call_timeout = Cfg#cache_cfg.timeout + 5000}),
+        next_refetch_at = Next, deferred = Deferred, in_flight = S#s.fetch =/= undefined,
+        call_timeout = Cfg#cache_cfg.timeout + 5000}),
     S.
 
 info_map(#s{cfg = Cfg} = S) ->
+    #{ttl := Ttl, confirmed_at := ConfirmedAt, expires_at := ExpiresAt,
+      unusable_at := UnusableAt} = jwks_verify_cache_freshness:times(S#s.freshness),
     Counts = maps:merge(#{fetches => 0, not_modified => 0, failures => 0, kid_misses => 0,
                           kid_fetches => 0, refetches_suppressed => 0}, S#s.counts),
     #{name => S#s.name,
       running => true,
       source => source_info(Cfg),
-      status => health(?NOW_MS(), S),
+      status => jwks_verify_cache_freshness:status(?NOW_MS(), S#s.key_set =/= undefined,
+                                                   S#s.freshness),
       key_count => S#s.usable,
       skipped => S#s.skipped,
       kids => lists:sort(maps:keys(S#s.kids)),
       generation => S#s.gen,
       etag => case S#s.etag of undefined -> undefined; E -> list_to_binary(E) end,
-      ttl => S#s.ttl,
-      fetched_at => to_system(S#s.confirmed_at),
+      ttl => Ttl,
+      fetched_at => to_system(ConfirmedAt),
       last_attempt_at => to_system(S#s.last_attempt_at),
-      expires_at => to_system(S#s.expires_at),
-      unusable_at => to_system(S#s.unusable_at),
+      expires_at => to_system(ExpiresAt),
+      unusable_at => to_system(UnusableAt),
       next_refresh_at => to_system(S#s.next_fetch_at),
       fetching => S#s.fetch =/= undefined,
       consecutive_failures => S#s.failures,
       last_error => S#s.last_error,
-      negative_kids => map_size(S#s.negatives),
+      negative_kids => jwks_verify_cache_misses:negative_count(S#s.misses),
       token_cache => case S#s.tokens of
                          undefined -> disabled;
                          {Tid, Max} -> #{size => ets:info(Tid, size), max_entries => Max}
