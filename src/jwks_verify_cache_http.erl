@@ -250,20 +250,33 @@ expires_ttl(Headers, UtcNow) ->
         undefined ->
             undefined;
         Expires ->
-            case httpd_util:convert_request_date(Expires) of
+            case http_date(Expires) of
                 bad_date ->
                     0;
                 ExpiresAt ->
-                    Base = case proplists:get_value("date", Headers) of
-                        undefined -> UtcNow;
-                        Date -> case httpd_util:convert_request_date(Date) of
-                                    bad_date -> UtcNow;
-                                    D -> D
-                                end
+                    Base = case http_date(proplists:get_value("date", Headers, "")) of
+                        bad_date -> UtcNow;
+                        D -> D
                     end,
                     1000 * max(0, calendar:datetime_to_gregorian_seconds(ExpiresAt)
                                   - calendar:datetime_to_gregorian_seconds(Base))
             end
+    end.
+
+%% httpd_util raises on some malformed dates (`Expires: 0', common in the
+%% field, means "already expired": RFC 9111 §5.3) and lets impossible ones
+%% through (day 32), on which calendar raises: both are bad dates here.
+http_date(String) ->
+    try httpd_util:convert_request_date(String) of
+        {Date, _Time} = DateTime ->
+            case calendar:valid_date(Date) of
+                true -> DateTime;
+                false -> bad_date
+            end;
+        bad_date ->
+            bad_date
+    catch
+        error:_ -> bad_date
     end.
 
 %% @doc The response's `ETag', sent back as `If-None-Match' next time.

@@ -48,6 +48,11 @@ defmodule JwksVerify.CacheHttpTest do
       {[{"expires", "Mon, 01 Jan 2024 01:00:00 GMT"}, {"date", "yesterday"}], 1_800_000},
       # An Expires in the past or unreadable means stale at once.
       {[{"expires", "Mon, 01 Jan 2024 00:00:00 GMT"}], 0},
+      {[{"expires", "0"}], 0},
+      {[{"expires", "-1"}], 0},
+      {[{"expires", ""}], 0},
+      {[{"expires", "Wed, 32 Jan 2024 01:00:00 GMT"}], 0},
+      {[{"expires", "Mon, 01 Jan 2024 01:00:00 GMT"}, {"date", "0"}], 1_800_000},
       # max-age (less Age) wins over Expires.
       {[{"cache-control", "max-age=60"}, {"expires", "Mon, 01 Jan 2024 01:00:00 GMT"}], 60_000}
     ]
