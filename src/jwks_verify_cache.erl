@@ -34,11 +34,14 @@
 %% (`?TOKEN(...)'; `TokenHash' the SHA-256 of the token, `Opts' the prepared
 %% options less `now', `DropAt' the exp plus leeway in seconds).
 %%
-%% The cache process writes every row (`jwks_verify_cache_server',
-%% `jwks_verify_cache_table'); callers read them in their own process
-%% (`jwks_verify_cache_reader'). The other parts: `jwks_verify_cache_http'
-%% (the fetch and the freshness of a response), `jwks_verify_cache_opts'
-%% (options), `jwks_verify_cache_report' (logs and telemetry).
+%% The parts: this module is the API; `jwks_verify_cache_server' is the
+%% process and its fetch lifecycle, with its state in
+%% `jwks_verify_cache_freshness' (the key set's clock) and
+%% `jwks_verify_cache_misses' (kid misses, negative kids); it writes every
+%% row through `jwks_verify_cache_table', and callers read them in their own
+%% process with `jwks_verify_cache_reader'. `jwks_verify_cache_http' fetches
+%% (and reads a response's freshness), `jwks_verify_cache_opts' checks the
+%% options, `jwks_verify_cache_report' logs and emits telemetry.
 -module(jwks_verify_cache).
 
 %% Starting and stopping

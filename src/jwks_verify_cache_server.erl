@@ -61,7 +61,6 @@
 %% gen_server
 %%--------------------------------------------------------------------
 
-%% @private
 -spec init({atom(), #cache_cfg{}}) -> {ok, #s{}} | {stop, {table_name_taken, atom()}}.
 init({Name, #cache_cfg{token_cache = Max} = Cfg}) ->
     ok = jwks_verify_cache_report:init(),
@@ -83,7 +82,6 @@ start(#s{tab = Tab, cfg = Cfg} = S0) ->
             install_static(KeySet, S)
     end.
 
-%% @private
 -spec handle_call(term(), gen_server:from(), #s{}) ->
     {reply, term(), #s{}} | {noreply, #s{}}.
 handle_call({kid_miss, Kid, Gen}, From, #s{cfg = Cfg} = S0) ->
@@ -138,12 +136,10 @@ handle_call(info, _From, S) ->
 handle_call(_Other, _From, S) ->
     {reply, {error, unknown_call}, S}.
 
-%% @private
 -spec handle_cast(term(), #s{}) -> {noreply, #s{}}.
 handle_cast(_Msg, S) ->
     {noreply, S}.
 
-%% @private
 -spec handle_info(term(), #s{}) -> {noreply, #s{}}.
 handle_info({fetched, Pid, Result}, #s{fetch = #fetch{pid = Pid, mref = MRef}} = S) ->
     erlang:demonitor(MRef, [flush]),

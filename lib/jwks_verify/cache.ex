@@ -128,11 +128,8 @@ defmodule JwksVerify.Cache do
   leeway, when the periodic sweep drops the row).
 
   The cache process writes every row; readers call `:ets.lookup/2`
-  themselves. The Erlang side is in parts: `:jwks_verify_cache` (this API),
-  `:jwks_verify_cache_server` (the process and its fetch lifecycle),
-  `:jwks_verify_cache_reader` (the read path callers run),
-  `:jwks_verify_cache_http` (the fetch and the freshness of a response) and
-  `:jwks_verify_cache_opts` (these options).
+  themselves. The Erlang module `:jwks_verify_cache` (whose module doc lists
+  its parts) is the API this module delegates to.
 
   ## Health
 
