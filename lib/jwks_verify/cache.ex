@@ -107,7 +107,8 @@ defmodule JwksVerify.Cache do
   ## Storage
 
   The cache owns a named, `:protected` ETS table (`read_concurrency: true`)
-  named after the cache, with these rows:
+  named after the cache, with these rows (records and macros of
+  `src/jwks_verify_cache.hrl`, the one description both sides use):
 
       {:key_set, key_set, expires_at, unusable_at, generation, token_cache}
       {:kid_gate, next_refetch_at, deferred?, in_flight?, call_timeout}
@@ -116,10 +117,19 @@ defmodule JwksVerify.Cache do
   `key_set` is the NIF resource of `JwksVerify.key_set/1`; times are
   `System.monotonic_time(:millisecond)` (`:infinity` for a static source):
   the key set is fresh before `expires_at` and unusable from `unusable_at`;
-  `generation` grows with each new key set; `token_cache` is `nil`
-  (`:undefined`) or `{tid, max_entries}` of a public table of
-  `{token_sha256, opts, generation, exp, nbf, iat, drop_at, claims}`.
-  Readers call `:ets.lookup/2` themselves.
+  `generation` grows with each new key set. The kid gate tells a caller
+  whose token names an unknown kid whether it may ask for a refetch (not
+  before `next_refetch_at` when one is already queued and none is under
+  way) and how long to wait for the answer; a negative kid asks for no
+  refetch until `until`. `token_cache` is `nil` (`:undefined`) or
+  `{tid, max_entries}` of a public table of
+  `{token_sha256, opts, generation, exp, nbf, iat, drop_at, claims}`
+  (`opts` the prepared options less `:now`; `drop_at` is `exp` plus the
+  leeway, when the periodic sweep drops the row).
+
+  The cache process writes every row; readers call `:ets.lookup/2`
+  themselves. The Erlang module `:jwks_verify_cache` (whose module doc lists
+  its parts) is the API this module delegates to.
 
   ## Health
 

@@ -1,0 +1,105 @@
+%% @private
+%% @doc What the cache tells an operator: its log lines and its telemetry
+%% events. Telemetry is optional: events go out when the host application
+%% has it loaded (no dependency; hex's `telemetry' is not required). Events
+%% are `[jwks_verify, cache | Event]': `[fetch, start]', `[fetch, stop]',
+%% `[fetch, exception]', `[kid_miss]', `[refetch_suppressed]',
+%% `[stale_served]'.
+-module(jwks_verify_cache_report).
+
+%% Telemetry
+-export([init/0, telemetry/3]).
+%% Log lines
+-export([loaded/4, changed/3, failed/7, recovered/2, health_changed/5]).
+
+-include_lib("kernel/include/logger.hrl").
+
+%% A failing issuer is reminded of this often, not at every attempt.
+-define(REMIND_MS, 300000).
+
+%%--------------------------------------------------------------------
+%% Telemetry
+%%--------------------------------------------------------------------
+
+%% @doc Loads `telemetry' when it is installed, so that
+%% {@link telemetry/3} sees it (it checks loaded code only).
+-spec init() -> ok.
+init() ->
+    _ = code:ensure_loaded(telemetry),
+    ok.
+
+%% @doc Emits `[jwks_verify, cache | Event]' when `telemetry' is loaded;
+%% never fails.
+-spec telemetry([atom()], map(), map()) -> ok.
+telemetry(Event, Measurements, Meta) ->
+    case erlang:function_exported(telemetry, execute, 3) of
+        true ->
+            try
+                telemetry:execute([jwks_verify, cache | Event], Measurements, Meta)
+            catch
+                _:_ -> ok
+            end;
+        false ->
+            ok
+    end.
+
+%%--------------------------------------------------------------------
+%% Log lines
+%%--------------------------------------------------------------------
+
+%% @doc The first key set of a cache is in.
+-spec loaded(atom(), unicode:chardata(), non_neg_integer(), [binary()]) -> ok.
+loaded(Name, Source, Usable, Kids) ->
+    ?LOG_INFO("jwks_verify_cache ~p: key set loaded from ~ts: ~b usable keys, kids ~p",
+              [Name, Source, Usable, Kids]).
+
+%% @doc A fetch brought a different key set.
+-spec changed(atom(), [binary()], [binary()]) -> ok.
+changed(Name, Added, Removed) ->
+    ?LOG_INFO("jwks_verify_cache ~p: key set changed: added ~p, removed ~p",
+              [Name, Added, Removed]).
+
+%% @doc Fetch attempt `N' (counting from 1 since the last success) failed.
+%% One warning when an issuer starts failing, then a reminder every few
+%% minutes, not one line per attempt. Answers when the operator was last
+%% warned, `WarnedAt' (monotonic ms) unless this call warned.
+-spec failed(atom(), unicode:chardata(), term(), pos_integer(), boolean(), integer(),
+             integer() | undefined) -> integer() | undefined.
+failed(Name, Source, Reason, N, HasKeySet, Now, WarnedAt) ->
+    Serving = case HasKeySet of
+        false -> "no key set yet, verification answers jwks_unavailable";
+        true -> "serving the cached key set"
+    end,
+    if
+        N =:= 1 ->
+            ?LOG_WARNING("jwks_verify_cache ~p: fetching ~ts failed: ~0p; ~s; "
+                         "retrying with backoff", [Name, Source, Reason, Serving]),
+            Now;
+        Now - WarnedAt >= ?REMIND_MS ->
+            ?LOG_WARNING("jwks_verify_cache ~p: still failing after ~b attempts, last: ~0p; ~s",
+                         [Name, N, Reason, Serving]),
+            Now;
+        true ->
+            ?LOG_DEBUG("jwks_verify_cache ~p: attempt ~b failed: ~0p", [Name, N, Reason]),
+            WarnedAt
+    end.
+
+%% @doc A fetch succeeded after `Failures' failed ones (silent after none).
+-spec recovered(atom(), non_neg_integer()) -> ok.
+recovered(_Name, 0) ->
+    ok;
+recovered(Name, Failures) ->
+    ?LOG_NOTICE("jwks_verify_cache ~p: fetch succeeded after ~b failed attempts",
+                [Name, Failures]).
+
+%% @doc The key set has just become `stale' (reported once, with its age)
+%% or `unavailable' (past the stale ceiling); times in monotonic ms.
+-spec health_changed(atom(), stale | unavailable, integer(), integer(),
+                     integer() | infinity) -> ok.
+health_changed(Name, stale, Now, ConfirmedAt, UnusableAt) ->
+    telemetry([stale_served], #{count => 1}, #{name => Name, age => Now - ConfirmedAt}),
+    ?LOG_WARNING("jwks_verify_cache ~p: key set past its TTL, serving it stale "
+                 "until the stale ceiling (~b ms from now)", [Name, UnusableAt - Now]);
+health_changed(Name, unavailable, _Now, _ConfirmedAt, _UnusableAt) ->
+    ?LOG_ERROR("jwks_verify_cache ~p: key set older than the stale ceiling; "
+               "verification answers jwks_unavailable until a fetch succeeds", [Name]).

@@ -1,0 +1,111 @@
+%% @private
+%% @doc The cache process's side of the ETS layout in `jwks_verify_cache.hrl':
+%% it creates the tables and writes every row that
+%% `jwks_verify_cache_reader' reads, and keeps the negative kids as a map
+%% beside their rows, so that the process can answer and sweep them without
+%% reading its own table.
+-module(jwks_verify_cache_table).
+
+%% Tables
+-export([new/2]).
+%% Rows
+-export([put_key_set/2, put_gate/2]).
+%% Negative kids
+-export([is_negative/3, add_negative/4, clear_negatives/1, sweep_negatives/3]).
+%% Token cache
+-export([clear_tokens/1, sweep_tokens/3]).
+
+-export_type([negatives/0]).
+
+-include("jwks_verify_cache.hrl").
+
+%% Past this many negative kids, the lot is forgotten rather than grow.
+-define(MAX_NEGATIVE, 10000).
+
+-type negatives() :: #{binary() => integer()}.
+
+%%--------------------------------------------------------------------
+%% Tables
+%%--------------------------------------------------------------------
+
+%% @doc Creates the cache's named table and, when `TokenMax' is not 0, the
+%% token cache's table. Raises `badarg' when the name is taken.
+-spec new(atom(), non_neg_integer()) -> {atom(), jwks_verify_token_cache()}.
+new(Name, TokenMax) ->
+    Tab = ets:new(Name, [named_table, protected, set, {read_concurrency, true}]),
+    Tokens = case TokenMax of
+        0 -> undefined;
+        _ -> {ets:new(jwks_verify_tokens, [set, public, {read_concurrency, true},
+                                            {write_concurrency, true}]), TokenMax}
+    end,
+    {Tab, Tokens}.
+
+%%--------------------------------------------------------------------
+%% Rows
+%%--------------------------------------------------------------------
+
+%% @doc Writes (replaces) the key set row.
+-spec put_key_set(atom(), #key_set{}) -> true.
+put_key_set(Tab, #key_set{} = Row) ->
+    ets:insert(Tab, Row).
+
+%% @doc Writes (replaces) the kid gate row.
+-spec put_gate(atom(), #kid_gate{}) -> true.
+put_gate(Tab, #kid_gate{} = Row) ->
+    ets:insert(Tab, Row).
+
+%%--------------------------------------------------------------------
+%% Negative kids
+%%--------------------------------------------------------------------
+
+%% @doc Whether `Kid' is known absent at `Now'.
+-spec is_negative(binary(), integer(), negatives()) -> boolean().
+is_negative(Kid, Now, Negatives) ->
+    case Negatives of
+        #{Kid := Until} -> Now < Until;
+        _ -> false
+    end.
+
+%% @doc Remembers `Kid' as absent until `Until'; past ?MAX_NEGATIVE kids,
+%% forgets the others first.
+-spec add_negative(atom(), binary(), integer(), negatives()) -> negatives().
+add_negative(Tab, Kid, Until, Negatives0) ->
+    Negatives = case map_size(Negatives0) >= ?MAX_NEGATIVE of
+        true -> clear_negatives(Tab);
+        false -> Negatives0
+    end,
+    ets:insert(Tab, ?NEGATIVE(Kid, Until)),
+    Negatives#{Kid => Until}.
+
+%% @doc Forgets every negative kid.
+-spec clear_negatives(atom()) -> negatives().
+clear_negatives(Tab) ->
+    ets:match_delete(Tab, ?NEGATIVE('_', '_')),
+    #{}.
+
+%% @doc Drops the negative kids whose time is up at `Now'.
+-spec sweep_negatives(atom(), integer(), negatives()) -> negatives().
+sweep_negatives(Tab, Now, Negatives) ->
+    Expired = maps:keys(maps:filter(fun(_, Until) -> Until =< Now end, Negatives)),
+    [ets:delete(Tab, ?NEGATIVE_KEY(K)) || K <- Expired],
+    maps:without(Expired, Negatives).
+
+%%--------------------------------------------------------------------
+%% Token cache
+%%--------------------------------------------------------------------
+
+%% @doc Empties the token cache (the key set changed or went unusable).
+-spec clear_tokens(jwks_verify_token_cache()) -> true.
+clear_tokens(undefined) -> true;
+clear_tokens({Tid, _}) -> ets:delete_all_objects(Tid).
+
+%% @doc Drops tokens of another key set generation than `Gen' and tokens
+%% past their exp (plus leeway) at `NowSec' (system time, seconds).
+-spec sweep_tokens(jwks_verify_token_cache(), non_neg_integer(), integer()) -> ok.
+sweep_tokens(undefined, _Gen, _NowSec) ->
+    ok;
+sweep_tokens({Tid, _}, Gen, NowSec) ->
+    _ = ets:select_delete(Tid, [{?TOKEN('_', '_', '$1', '_', '_', '_', '$2', '_'),
+                                 [{'orelse', {'=/=', '$1', Gen}, {'<', '$2', NowSec}}],
+                                 [true]}]),
+    ok.
