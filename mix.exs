@@ -112,8 +112,7 @@ defmodule JwksVerify.MixProject do
     [
       licenses: ["Apache-2.0"],
       links: %{"GitHub" => @source_url, "Security" => @source_url <> "/blob/main/SECURITY.md"},
-      files:
-        ~w(c_src src lib Makefile rebar.config mix.exs README.md LICENSE SECURITY.md)
+      files: ~w(c_src src lib Makefile rebar.config mix.exs README.md LICENSE SECURITY.md)
     ]
   end
 

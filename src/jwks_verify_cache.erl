@@ -99,9 +99,9 @@ start_link(Name, Opts) when is_atom(Name), Name =/= undefined, is_map(Opts) ->
             Error
     end;
 start_link(Name, Opts) when is_atom(Name), Name =/= undefined ->
-    erlang:error({badarg, {"cache options must be a map, got", Opts}});
+    jwks_verify_badarg:bad_argument(options, Opts, "a map");
 start_link(Name, _Opts) ->
-    erlang:error({badarg, {"the cache name must be an atom, got", Name}}).
+    jwks_verify_badarg:bad_argument(name, Name, "an atom naming the cache").
 
 await_first(_Pid, 0) ->
     ok;

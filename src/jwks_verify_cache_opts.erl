@@ -29,31 +29,35 @@ config(Opts) ->
     Cfg = maps:fold(fun option/3, #cache_cfg{}, Opts),
     case Cfg of
         #cache_cfg{source = undefined} ->
-            erlang:error({badarg, "one of jwks_uri, jwks or jwks_file is required"});
+            jwks_verify_badarg:error("one of the options jwks_uri, jwks or jwks_file is required");
         #cache_cfg{source = {uri, Uri}, allow_http = AllowHttp} ->
             case jwks_verify_cache_http:allowed_uri(Uri, AllowHttp) of
                 ok -> ok;
                 {error, {insecure_uri, _}} ->
-                    erlang:error({badarg, {"jwks_uri must be https (set allow_http for tests "
-                                           "on loopback), got", list_to_binary(Uri)}});
+                    jwks_verify_badarg:bad_value(jwks_uri, list_to_binary(Uri),
+                                                 "an https URL (allow_http: true allows http, "
+                                                 "for tests on loopback)");
                 {error, _} ->
-                    erlang:error({badarg, {"jwks_uri is not an absolute URL", list_to_binary(Uri)}})
+                    jwks_verify_badarg:bad_value(jwks_uri, list_to_binary(Uri),
+                                                 "an absolute https URL")
             end;
         _ ->
             ok
     end,
     Cfg#cache_cfg.max_ttl >= Cfg#cache_cfg.min_ttl orelse
-        erlang:error({badarg, {"max_ttl must be >= min_ttl", Cfg#cache_cfg.max_ttl,
-                               Cfg#cache_cfg.min_ttl}}),
+        jwks_verify_badarg:bad_value(max_ttl, Cfg#cache_cfg.max_ttl,
+                                     ["at least min_ttl (",
+                                      integer_to_list(Cfg#cache_cfg.min_ttl), ")"]),
     Cfg#cache_cfg.backoff_max >= Cfg#cache_cfg.backoff_initial orelse
-        erlang:error({badarg, {"backoff_max must be >= backoff_initial",
-                               Cfg#cache_cfg.backoff_max, Cfg#cache_cfg.backoff_initial}}),
+        jwks_verify_badarg:bad_value(backoff_max, Cfg#cache_cfg.backoff_max,
+                                     ["at least backoff_initial (",
+                                      integer_to_list(Cfg#cache_cfg.backoff_initial), ")"]),
     Cfg.
 
 option(Key, Value, #cache_cfg{source = Source}) when
     Source =/= undefined, (Key =:= jwks_uri orelse Key =:= jwks orelse Key =:= jwks_file)
 ->
-    erlang:error({badarg, {"give only one of jwks_uri, jwks, jwks_file; got", Key, Value}});
+    jwks_verify_badarg:bad_value(Key, Value, "only one of jwks_uri, jwks and jwks_file");
 option(jwks_uri, Uri, C) when is_binary(Uri); is_list(Uri) ->
     case unicode:characters_to_list(Uri) of
         L when is_list(L), L =/= [] -> C#cache_cfg{source = {uri, L}};
@@ -64,12 +68,14 @@ option(jwks, Json, C) when is_binary(Json); is_list(Json) ->
         {ok, KeySet} ->
             C#cache_cfg{source = {json, iolist_to_binary(Json)}, static = usable(jwks, KeySet)};
         {error, Reason} ->
-            erlang:error({badarg, {"jwks is not a usable JWKS", Reason}})
+            jwks_verify_badarg:bad_value(jwks, Reason, "a usable JWKS document (it was refused)")
     end;
 option(jwks_file, Path, C) when is_binary(Path); is_list(Path) ->
     case read_file(Path) of
         {ok, KeySet} -> C#cache_cfg{source = {file, Path}, static = KeySet};
-        {error, Reason} -> erlang:error({badarg, {"jwks_file can't be used", Path, Reason}})
+        {error, Reason} ->
+            jwks_verify_badarg:bad_value(jwks_file, {Path, Reason},
+                                         "a readable file holding a usable JWKS")
     end;
 option(allow_http, V, C) when is_boolean(V) -> C#cache_cfg{allow_http = V};
 option(ttl, V, C) when is_integer(V), V > 0 -> C#cache_cfg{ttl = V};
@@ -93,15 +99,28 @@ option(token_cache, V, C) when is_integer(V), V > 0 -> C#cache_cfg{token_cache =
 option(Key, Value, _C) ->
     case lists:member(Key, ?KNOWN) of
         true -> bad(Key, Value);
-        false -> erlang:error({badarg, {"unknown cache option", Key, {known, ?KNOWN}}})
+        false -> jwks_verify_badarg:unknown_option(Key, ?KNOWN)
     end.
 
 bad(Key, Value) ->
-    erlang:error({badarg, {"bad value for cache option", Key, Value}}).
+    jwks_verify_badarg:bad_value(Key, Value, expected(Key)).
+
+expected(jwks_uri) -> "a non-empty URL string";
+expected(jwks) -> "a JWKS document as a binary or iodata";
+expected(jwks_file) -> "a file name";
+expected(allow_http) -> "a boolean";
+expected(ssl) -> "a list of ssl client options";
+expected(token_cache) -> "a boolean or a positive integer (entries)";
+expected(Key) when Key =:= min_ttl; Key =:= refetch_interval; Key =:= negative_ttl;
+                   Key =:= stale_ceiling; Key =:= await_first_fetch ->
+    "a non-negative integer (milliseconds)";
+expected(max_redirects) -> "a non-negative integer";
+expected(max_body_bytes) -> "a positive integer (bytes)";
+expected(_) -> "a positive integer (milliseconds)".
 
 usable(Key, KeySet) ->
     case jwks_verify:key_set_info(KeySet) of
-        #{usable := 0} -> erlang:error({badarg, {"no usable key in", Key}});
+        #{usable := 0} -> jwks_verify_badarg:bad_value(Key, KeySet, "a JWKS with a usable key");
         _ -> KeySet
     end.
 

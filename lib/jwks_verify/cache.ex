@@ -250,29 +250,5 @@ defmodule JwksVerify.Cache do
   @spec refresh(name()) :: :ok | {:error, term()}
   def refresh(name) when is_atom(name), do: :jwks_verify_cache.refresh(name)
 
-  # Erlang raises {badarg, Description}; catch the raw term (a rescue would
-  # see it already normalized to ArgumentError, description lost).
-  defp call(fun) do
-    fun.()
-  catch
-    :error, {:badarg, detail} when is_list(detail) ->
-      reraise ArgumentError, List.to_string(detail), __STACKTRACE__
-
-    :error, {:badarg, detail} ->
-      reraise ArgumentError, describe(detail), __STACKTRACE__
-  end
-
-  defp describe(detail) when is_tuple(detail) do
-    detail
-    |> Tuple.to_list()
-    |> Enum.map_join(" ", fn
-      part when is_list(part) ->
-        if List.ascii_printable?(part), do: List.to_string(part), else: inspect(part)
-
-      part ->
-        inspect(part)
-    end)
-  end
-
-  defp describe(detail), do: inspect(detail)
+  defp call(fun), do: JwksVerify.call(fun)
 end

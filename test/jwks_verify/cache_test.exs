@@ -646,8 +646,13 @@ defmodule JwksVerify.CacheTest do
       assert :ok = :jwks_verify_cache.refresh(name)
       assert %{key_count: 1, kids: ["key-a"]} = :jwks_verify_cache.info(name)
 
-      assert {:badarg, {'bad value for cache option', :jwks_uri, 1}} =
+      assert {:badarg,
+              %{option: :jwks_uri, given: 1, message: "bad value for option jwks_uri" <> _}} =
                catch_error(:jwks_verify_cache.start_link(:x, %{jwks_uri: 1}))
+
+      assert_raise ArgumentError, ~r/unknown option :jwks_url \(did you mean :jwks_uri\?\)/, fn ->
+        JwksVerify.Cache.start_link(name: :x, jwks_url: "https://x/")
+      end
     end
   end
 
