@@ -266,7 +266,6 @@ verify_core(const bench_case *c)
     jv_result res;
     jv_err e;
 
-    memset(&res, 0, sizeof res);
     e = jv_jwt_verify(c->ks, c->token, c->token_len, &c->opts, &res);
     jv_result_clear(&res);
     return e == JV_OK;

@@ -4,8 +4,7 @@
  */
 #include "jv.h"
 
-#include <stdlib.h>
-#include <string.h>
+#include "arena.h"
 
 /* Expanded from JV_ERRORS, so a code cannot lose its atom or get another. */
 static const char *const err_names[JV_ERR__COUNT] = {[JV_OK] = "ok",
@@ -23,8 +22,10 @@ jv_err_name(jv_err e)
 void
 jv_result_clear(jv_result *out)
 {
-    cJSON_Delete(out->header);
-    cJSON_Delete(out->claims);
-    free(out->payload);
-    memset(out, 0, sizeof(*out));
+    jv_arena_free(&out->arena);
+    out->header = out->claims = NULL;
+    out->payload = NULL;
+    out->payload_len = 0;
+    out->detail = NULL;
+    out->detail_len = 0;
 }

@@ -118,18 +118,65 @@ typedef struct jv_opts {
 
 typedef struct jv_keyset jv_keyset;
 
-/* What verification hands back. header and claims are cJSON trees whose
- * number nodes keep their source text (jv_json_number_text), so the caller
- * can convert integers exactly. detail names the claim for
- * INVALID_CLAIM/MISSING_CLAIM (borrowed from opts or static storage) and the
- * token's kid for UNKNOWN_KID (borrowed from header; NULL without a kid). */
+/* Numbers keep their source text, since a double rounds integers past 2^53
+ * and int64 holds no more than 2^63 - 1: integers beyond it are exact only
+ * from that text (the NIF makes bignums of it). */
+typedef enum { JV_NUM_INT, JV_NUM_NOT_INTEGER, JV_NUM_OUT_OF_RANGE } jv_num_kind;
+
+/* A JSON value of a token's header or claims, as the one-pass token parser
+ * (val.h) leaves it in a jv_result's arena. Strings are decoded UTF-8 and not
+ * NUL-terminated; an object's members come sorted by name, bytewise with a
+ * prefix first (the order of Erlang binaries), none repeated. */
+typedef enum {
+    JV_VAL_NULL,
+    JV_VAL_FALSE,
+    JV_VAL_TRUE,
+    JV_VAL_NUMBER,
+    JV_VAL_STRING,
+    JV_VAL_ARRAY,
+    JV_VAL_OBJECT
+} jv_val_type;
+
+typedef struct jv_val {
+    struct jv_val *next;  /* the next element or member */
+    struct jv_val *child; /* an array's or object's first element or member */
+    const uint8_t *name;  /* an object member's name */
+    const uint8_t *s;     /* a string's bytes; a number's source text */
+    uint32_t name_len;
+    uint32_t len; /* bytes of s; elements or members of an array or object */
+    uint8_t type; /* jv_val_type */
+    uint8_t num;  /* numbers: jv_num_kind */
+    union {
+        int64_t i; /* JV_NUM_INT */
+        double d;  /* JV_NUM_NOT_INTEGER (strtod of the text) */
+    } n;
+} jv_val;
+
+/* Where a verification puts what it hands back: a block inside the result
+ * (a stack variable, so a usual token costs no malloc), then heap blocks. */
+#define JV_ARENA_BYTES 4096
+typedef struct jv_arena {
+    uint8_t *cur, *end;
+    void *blocks; /* heap blocks, chained through their first word */
+    union {
+        max_align_t align;
+        uint8_t bytes[JV_ARENA_BYTES];
+    } first;
+} jv_arena;
+
+/* What verification hands back, all borrowed from the result's arena: the
+ * result must stay where it was verified into (no copies) until
+ * jv_result_clear. detail names the claim for INVALID_CLAIM/MISSING_CLAIM
+ * (borrowed from opts or static storage) and the token's kid for
+ * UNKNOWN_KID (NULL without a kid). */
 typedef struct jv_result {
-    cJSON *header;
-    cJSON *claims; /* jv_jwt_verify only */
-    uint8_t *payload;
+    const jv_val *header;
+    const jv_val *claims;   /* jv_jwt_verify only */
+    const uint8_t *payload; /* NUL-terminated, for callers that print it */
     size_t payload_len;
     const char *detail;
     size_t detail_len;
+    jv_arena arena;
 } jv_result;
 
 /* Key sets: parsed once, immutable afterwards, safe to share among threads. */
@@ -151,7 +198,8 @@ jv_err jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const 
 /* jv_jws_verify, then the payload as JWT claims (RFC 7519) checked per opts. */
 jv_err jv_jwt_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
                      jv_result *out);
-/* Frees what a verify put in out (also after a failure). */
+/* Frees what a verify put in out (also after a failure, and on a result
+ * zeroed by the caller). */
 void jv_result_clear(jv_result *out);
 
 /* Algorithm name <-> JV_ALG_*; -1 when unknown. */
@@ -161,10 +209,8 @@ const char *jv_alg_name(int alg);
  * a value outside the enum). */
 const char *jv_err_name(jv_err e);
 
-/* Numbers in the trees a verify hands back. cJSON keeps only a double, so
- * the JSON layer keeps each number's source text beside it: integers beyond
- * 2^53 (and beyond int64) come out exact from that text. */
-typedef enum { JV_NUM_INT, JV_NUM_NOT_INTEGER, JV_NUM_OUT_OF_RANGE } jv_num_kind;
+/* Numbers in the cJSON trees of key set documents (json.h): cJSON keeps only
+ * a double, so the JSON layer keeps each number's source text beside it. */
 
 /* An integer node's exact value, from its source text. */
 jv_num_kind jv_json_int64(const cJSON *n, int64_t *out);

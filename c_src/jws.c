@@ -4,17 +4,14 @@
  */
 #include "jws.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
 #include "b64url.h"
-#include "json.h"
 #include "jwk.h"
 #include "sig.h"
-
-/* Headers are small; larger ones go to the heap. */
-#define HEADER_STACK_BYTES 1024
+#include "val.h"
 
 /* RFC 8725 §3.1: the token's alg must be allowed (header_check saw to that)
  * and fit the key. A refused key fits nothing, and says why. */
@@ -47,12 +44,11 @@ kid_pick(jv_key **keys, size_t n)
 
 /* With a kid: the one key it names (RFC 7515 §4.1.4). */
 static jv_err
-verify_by_kid(const jv_keyset *ks, int alg, const cJSON *kid, const uint8_t *tbs, size_t tbs_len,
+verify_by_kid(const jv_keyset *ks, int alg, const jv_val *kid, const uint8_t *tbs, size_t tbs_len,
               const uint8_t *sig, size_t sig_len)
 {
     jv_key **first;
-    size_t n =
-        jv_keyset_find(ks, (const uint8_t *)kid->valuestring, strlen(kid->valuestring), &first);
+    size_t n = jv_keyset_find(ks, kid->s, kid->len, &first);
     const jv_key *k = n ? first[0] : NULL;
     jv_err rc;
 
@@ -105,47 +101,79 @@ media_type(const char *s, size_t *len)
 }
 
 static int
-typ_matches(const char *got, const jv_str *want)
+typ_matches(const jv_val *got, const jv_str *want)
 {
-    size_t glen = strlen(got), wlen = want->len;
-    const char *g = media_type(got, &glen), *w = media_type((const char *)want->p, &wlen);
+    size_t glen = got->len, wlen = want->len;
+    const char *g = media_type((const char *)got->s, &glen),
+               *w = media_type((const char *)want->p, &wlen);
 
+    /* got holds no NUL (val.h refuses them); want might. */
     return glen == wlen && strncasecmp(g, w, glen) == 0 && !memchr(w, 0, wlen);
 }
 
-static jv_err
-header_check(const cJSON *h, const jv_opts *o, int *alg_out, const cJSON **kid)
+/* The header members this file reads, found in one pass over the members. */
+typedef struct {
+    const jv_val *alg, *kid, *typ;
+    int embedded, crit, b64;
+} header_members;
+
+#define NAME_IS(m, lit)                                                                            \
+    ((m)->name_len == sizeof(lit) - 1 && memcmp((m)->name, lit, sizeof(lit) - 1) == 0)
+
+static void
+header_scan(const jv_val *h, header_members *hm)
 {
-    static const char *embedded[] = {"jwk", "jku", "x5u", "x5c"};
-    const cJSON *alg, *typ;
+    memset(hm, 0, sizeof(*hm));
+    for (const jv_val *m = h->child; m; m = m->next) {
+        if (m->name_len == 3) {
+            if (NAME_IS(m, "alg"))
+                hm->alg = m;
+            else if (NAME_IS(m, "kid"))
+                hm->kid = m;
+            else if (NAME_IS(m, "typ"))
+                hm->typ = m;
+            else if (NAME_IS(m, "b64"))
+                hm->b64 = 1;
+            else if (NAME_IS(m, "jwk") || NAME_IS(m, "jku") || NAME_IS(m, "x5u") ||
+                     NAME_IS(m, "x5c"))
+                hm->embedded = 1;
+        } else if (NAME_IS(m, "crit")) {
+            hm->crit = 1;
+        }
+    }
+}
+
+static jv_err
+header_check(const jv_val *h, const jv_opts *o, int *alg_out, const jv_val **kid)
+{
     uint32_t allowed = o->algs ? o->algs : JV_ALG_BIT(JV_ALG_RS256);
+    header_members hm;
     int alg_id;
 
-    if (!cJSON_IsObject(h))
+    if (h->type != JV_VAL_OBJECT)
         return JV_ERR_BAD_HEADER;
-    alg = jv_json_get(h, "alg");
-    *kid = jv_json_get(h, "kid");
-    typ = jv_json_get(h, "typ");
-    if (!cJSON_IsString(alg) || (*kid && !cJSON_IsString(*kid)) || (typ && !cJSON_IsString(typ)))
+    header_scan(h, &hm);
+    *kid = hm.kid;
+    if (!hm.alg || hm.alg->type != JV_VAL_STRING || (hm.kid && hm.kid->type != JV_VAL_STRING) ||
+        (hm.typ && hm.typ->type != JV_VAL_STRING))
         return JV_ERR_BAD_HEADER;
-    if (strcasecmp(alg->valuestring, "none") == 0)
+    if (hm.alg->len == 4 && strncasecmp((const char *)hm.alg->s, "none", 4) == 0)
         return JV_ERR_ALG_NONE;
-    alg_id = jv_alg_from_name((const uint8_t *)alg->valuestring, strlen(alg->valuestring));
+    alg_id = jv_alg_from_name(hm.alg->s, hm.alg->len);
     if (alg_id < 0)
         return JV_ERR_UNSUPPORTED_ALG;
     if (!(allowed & JV_ALG_BIT(alg_id)))
         return JV_ERR_ALG_NOT_ALLOWED;
     /* RFC 8725 §3.10: keys come from the trusted JWKS, never from the token. */
-    for (size_t i = 0; i < sizeof(embedded) / sizeof(embedded[0]); i++)
-        if (jv_json_get(h, embedded[i]))
-            return JV_ERR_EMBEDDED_KEY;
+    if (hm.embedded)
+        return JV_ERR_EMBEDDED_KEY;
     /* RFC 7515 §4.1.11: we implement no extension, so any crit is unknown. */
-    if (jv_json_get(h, "crit"))
+    if (hm.crit)
         return JV_ERR_UNSUPPORTED_CRIT;
     /* RFC 7797 b64 only means something under crit, which we refused. */
-    if (jv_json_get(h, "b64"))
+    if (hm.b64)
         return JV_ERR_BAD_HEADER;
-    if (o->typ && !(typ && typ_matches(typ->valuestring, o->typ)))
+    if (o->typ && !(hm.typ && typ_matches(hm.typ, o->typ)))
         return JV_ERR_INVALID_TYP;
     *alg_out = alg_id;
     return JV_OK;
@@ -166,21 +194,33 @@ compact_split(const uint8_t *tok, size_t len, jv_str seg[3])
     return JV_OK;
 }
 
+/* A segment decoded into the arena, with a NUL after it (val.h wants one). */
 static jv_err
-header_parse(const jv_str *seg, cJSON **out)
+segment_decode(jv_arena *a, const jv_str *seg, uint8_t **out, size_t *len)
 {
-    uint8_t stack[HEADER_STACK_BYTES], *buf = stack;
-    size_t dlen = jv_b64url_decoded_len(seg->len), n;
+    uint8_t *buf = jv_arena_alloc(a, jv_b64url_decoded_len(seg->len) + 1);
     jv_err rc;
 
-    if (dlen > sizeof(stack) && !(buf = malloc(dlen)))
+    if (!buf)
         return JV_ERR_INTERNAL_ERROR;
-    rc = jv_b64url_decode(seg->p, seg->len, buf, &n);
-    if (rc == JV_OK && jv_json_parse(buf, n, out) != JV_OK)
-        rc = JV_ERR_BAD_HEADER;
-    if (buf != stack)
-        free(buf);
-    return rc;
+    if ((rc = jv_b64url_decode(seg->p, seg->len, buf, len)) != JV_OK)
+        return rc;
+    buf[*len] = '\0';
+    *out = buf;
+    return JV_OK;
+}
+
+static jv_err
+header_parse(jv_arena *a, const jv_str *seg, const jv_val **out)
+{
+    uint8_t *buf;
+    size_t n;
+    jv_err rc;
+
+    if ((rc = segment_decode(a, seg, &buf, &n)) != JV_OK)
+        return rc;
+    rc = jv_val_parse(a, buf, n, out);
+    return rc == JV_ERR_BAD_JSON ? JV_ERR_BAD_HEADER : rc;
 }
 
 /* Into out, which holds JV_MAX_SIG_BYTES: longer is no key's length. */
@@ -193,20 +233,15 @@ sig_decode(const jv_str *seg, uint8_t *out, size_t *len)
 }
 
 /* The payload's encoding is checked before the signature, as a signature
- * over a non-canonical encoding must not count. NUL-terminated for callers
- * that print it. */
+ * over a non-canonical encoding must not count. */
 static jv_err
 payload_decode(const jv_str *seg, jv_result *out)
 {
-    jv_err rc;
+    uint8_t *buf;
+    jv_err rc = segment_decode(&out->arena, seg, &buf, &out->payload_len);
 
-    out->payload = malloc(jv_b64url_decoded_len(seg->len) + 1);
-    if (!out->payload)
-        return JV_ERR_INTERNAL_ERROR;
-    if ((rc = jv_b64url_decode(seg->p, seg->len, out->payload, &out->payload_len)) != JV_OK)
-        return rc;
-    out->payload[out->payload_len] = '\0';
-    return JV_OK;
+    out->payload = buf;
+    return rc;
 }
 
 jv_err
@@ -217,17 +252,22 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
     jv_str seg[3];
     uint8_t sig[JV_MAX_SIG_BYTES];
     size_t sig_len, tbs_len;
-    const cJSON *kid;
+    const jv_val *kid;
     int alg;
     jv_err rc;
 
-    memset(out, 0, sizeof(*out));
+    out->header = out->claims = NULL;
+    out->payload = NULL;
+    out->payload_len = 0;
+    out->detail = NULL;
+    out->detail_len = 0;
+    jv_arena_init(&out->arena);
     /* Size first: nothing of an oversized token is parsed. */
     if (len > max)
         return JV_ERR_TOKEN_TOO_LARGE;
     if ((rc = compact_split(tok, len, seg)) != JV_OK)
         return rc;
-    if ((rc = header_parse(&seg[0], &out->header)) != JV_OK)
+    if ((rc = header_parse(&out->arena, &seg[0], &out->header)) != JV_OK)
         return rc;
     if ((rc = header_check(out->header, opts, &alg, &kid)) != JV_OK)
         return rc;
@@ -241,8 +281,8 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
     /* The cache refetches on a kid it does not hold: tell it which (borrowed
      * from out->header, which lives until jv_result_clear). */
     if (rc == JV_ERR_UNKNOWN_KID && kid) {
-        out->detail = kid->valuestring;
-        out->detail_len = strlen(kid->valuestring);
+        out->detail = (const char *)kid->s;
+        out->detail_len = kid->len;
     }
     return rc;
 }

@@ -5,7 +5,7 @@
 #include "jwt.h"
 
 #include "claims.h"
-#include "json.h"
+#include "val.h"
 
 jv_err
 jv_jwt_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
@@ -17,8 +17,10 @@ jv_jwt_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
         return rc;
     /* Only now, with the signature good, is the payload parsed (RFC 8725
      * §3.10: nothing in it is trusted before). */
-    if (jv_json_parse(out->payload, out->payload_len, &out->claims) != JV_OK ||
-        !cJSON_IsObject(out->claims))
+    rc = jv_val_parse(&out->arena, out->payload, out->payload_len, &out->claims);
+    if (rc == JV_ERR_INTERNAL_ERROR)
+        return rc;
+    if (rc != JV_OK || out->claims->type != JV_VAL_OBJECT)
         return JV_ERR_BAD_PAYLOAD;
     return jv_claims_check(out->claims, opts, &out->detail, &out->detail_len);
 }

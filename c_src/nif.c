@@ -97,18 +97,18 @@ error_term(ErlNifEnv *env, jv_err e, const char *detail, size_t detail_len)
 /* Integers beyond int64 are made exactly, through the external term format
  * (SMALL_BIG_EXT), since erl_nif has no bignum constructor. */
 static int
-make_bignum(ErlNifEnv *env, const char *text, ERL_NIF_TERM *out)
+make_bignum(ErlNifEnv *env, const uint8_t *text, size_t len, ERL_NIF_TERM *out)
 {
     unsigned char buf[4 + 32] = {131, 110, 0, 0};
     unsigned char *mag = buf + 4;
     size_t n = 0;
     int neg = *text == '-';
 
-    for (const char *s = text + neg; *s; s++) {
+    for (size_t k = (size_t)neg; k < len; k++) {
         unsigned carry;
-        if (*s < '0' || *s > '9')
+        if (text[k] < '0' || text[k] > '9')
             return 0;
-        carry = (unsigned)(*s - '0');
+        carry = (unsigned)(text[k] - '0');
         for (size_t i = 0; i < n; i++) {
             unsigned v = mag[i] * 10u + carry;
             mag[i] = (unsigned char)v;
@@ -126,45 +126,45 @@ make_bignum(ErlNifEnv *env, const char *text, ERL_NIF_TERM *out)
 }
 
 static int
-number_term(ErlNifEnv *env, const cJSON *n, ERL_NIF_TERM *out)
+number_term(ErlNifEnv *env, const jv_val *n, ERL_NIF_TERM *out)
 {
-    int64_t v;
-
-    switch (jv_json_int64(n, &v)) {
+    switch (n->num) {
     case JV_NUM_INT:
-        *out = enif_make_int64(env, v);
+        *out = enif_make_int64(env, n->n.i);
         return 1;
     case JV_NUM_OUT_OF_RANGE:
-        return make_bignum(env, jv_json_number_text(n), out);
+        return make_bignum(env, n->s, n->len, out);
     default:
-        if (!isfinite(n->valuedouble))
+        if (!isfinite(n->n.d))
             return 0;
-        *out = enif_make_double(env, n->valuedouble);
+        *out = enif_make_double(env, n->n.d);
         return 1;
     }
 }
 
-/* Depth is bounded by the JSON layer (JV_MAX_JSON_DEPTH). */
+/* Depth is bounded by the JSON layer (JV_MAX_JSON_DEPTH). An object's
+ * members come sorted in term order (val.h), so the map is built without
+ * the sorting enif_make_map_from_arrays would otherwise do. */
 static int
-json_term(ErlNifEnv *env, const cJSON *n, ERL_NIF_TERM *out)
+json_term(ErlNifEnv *env, const jv_val *n, ERL_NIF_TERM *out)
 {
     ERL_NIF_TERM stack_keys[16], stack_vals[16], *keys = stack_keys, *vals = stack_vals;
-    size_t count = 0, i = 0;
-    const cJSON *c;
+    size_t count = n->len, i = 0;
+    const jv_val *c;
     int ok = 1;
 
-    if (cJSON_IsNull(n))
+    switch (n->type) {
+    case JV_VAL_NULL:
         return *out = am_null, 1;
-    if (cJSON_IsTrue(n))
+    case JV_VAL_TRUE:
         return *out = am_true, 1;
-    if (cJSON_IsFalse(n))
+    case JV_VAL_FALSE:
         return *out = am_false, 1;
-    if (cJSON_IsNumber(n))
+    case JV_VAL_NUMBER:
         return number_term(env, n, out);
-    if (cJSON_IsString(n))
-        return *out = make_binary(env, n->valuestring, strlen(n->valuestring)), 1;
-    for (c = n->child; c; c = c->next)
-        count++;
+    case JV_VAL_STRING:
+        return *out = make_binary(env, n->s, n->len), 1;
+    }
     if (count > 16) {
         keys = enif_alloc(count * sizeof(*keys));
         vals = enif_alloc(count * sizeof(*vals));
@@ -175,10 +175,10 @@ json_term(ErlNifEnv *env, const cJSON *n, ERL_NIF_TERM *out)
     }
     for (c = n->child; c && ok; c = c->next, i++) {
         ok = json_term(env, c, &vals[i]);
-        if (cJSON_IsObject(n))
-            keys[i] = make_binary(env, c->string, strlen(c->string));
+        if (n->type == JV_VAL_OBJECT)
+            keys[i] = make_binary(env, c->name, c->name_len);
     }
-    if (ok && cJSON_IsObject(n))
+    if (ok && n->type == JV_VAL_OBJECT)
         ok = enif_make_map_from_arrays(env, keys, vals, count, out);
     else if (ok)
         *out = enif_make_list_from_array(env, vals, (unsigned)count);

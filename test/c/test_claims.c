@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arena.h"
 #include "claims.h"
-#include "json.h"
+#include "val.h"
 #include "test_util.h"
 
 #define NOW 1700000000
@@ -33,19 +34,23 @@ str(const char *s)
 static jv_err
 check_claims(const char *claims, const jv_opts *o, const char *want_detail)
 {
-    cJSON *c = NULL;
+    jv_arena a;
+    const jv_val *c = NULL;
     const char *detail = NULL;
     size_t detail_len = 0;
     jv_err rc;
 
-    if (jv_json_parse((const uint8_t *)claims, strlen(claims), &c) != JV_OK) {
+    jv_arena_init(&a);
+    /* claims is a C string: the NUL after it is the one val.h wants */
+    if (jv_val_parse(&a, (const uint8_t *)claims, strlen(claims), &c) != JV_OK) {
         tu_check(0, __FILE__, __LINE__, "claims do not parse: %s", claims);
+        jv_arena_free(&a);
         return JV_ERR__COUNT;
     }
     rc = jv_claims_check(c, o, &detail, &detail_len);
     if (want_detail)
         CHECK_STRN(detail, detail_len, want_detail);
-    cJSON_Delete(c);
+    jv_arena_free(&a);
     return rc;
 }
 
@@ -301,24 +306,28 @@ test_aud(void)
     CHECK_CLAIMS("{\"aud\":\"anyone\"}", &o, JV_OK);
 }
 
+/* Required claims are looked up by length-delimited name (jv_val_get). */
 static void
 test_getn(void)
 {
-    cJSON *c = NULL;
+    static const char doc[] = "{\"ab\":2,\"a\":1,\"\":3,\"b\":4}";
+    jv_arena a;
+    const jv_val *c = NULL, *m;
 
-    tu_case("jv_json_getn");
-    CHECK_ERR(jv_json_parse((const uint8_t *)"{\"a\":1,\"ab\":2,\"\":3}",
-                            strlen("{\"a\":1,\"ab\":2,\"\":3}"), &c),
-              JV_OK);
+    tu_case("jv_val_get");
+    jv_arena_init(&a);
+    CHECK_ERR(jv_val_parse(&a, (const uint8_t *)doc, strlen(doc), &c), JV_OK);
     if (!c)
         return;
-    CHECK(jv_json_getn(c, (const uint8_t *)"ab", 2) != NULL &&
-          jv_json_getn(c, (const uint8_t *)"ab", 2)->valueint == 2);
-    CHECK(jv_json_getn(c, (const uint8_t *)"abc", 1)->valueint == 1);
-    CHECK(jv_json_getn(c, (const uint8_t *)"", 0)->valueint == 3);
-    CHECK(jv_json_getn(c, (const uint8_t *)"b", 1) == NULL);
-    CHECK(jv_json_getn(c, (const uint8_t *)"a\0", 2) == NULL);
-    cJSON_Delete(c);
+    CHECK((m = jv_val_get(c, (const uint8_t *)"ab", 2)) && m->n.i == 2);
+    CHECK((m = jv_val_get(c, (const uint8_t *)"abc", 1)) && m->n.i == 1);
+    CHECK((m = jv_val_get(c, (const uint8_t *)"", 0)) && m->n.i == 3);
+    CHECK((m = jv_val_get(c, (const uint8_t *)"b", 1)) && m->n.i == 4);
+    CHECK(jv_val_get(c, (const uint8_t *)"c", 1) == NULL);
+    CHECK(jv_val_get(c, (const uint8_t *)"a\0", 2) == NULL);
+    CHECK(jv_val_get(c, (const uint8_t *)"abc", 3) == NULL);
+    CHECK(jv_val_get(c->child, (const uint8_t *)"a", 1) == NULL); /* not an object */
+    jv_arena_free(&a);
 }
 
 /* RFC 7515 §4.1.9: typ is a media type, compared without case, and

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "jv.h"
+#include "arena.h"
 #include "test_util.h"
 
 static void
@@ -111,14 +112,19 @@ test_result_clear(void)
     tu_case("jv_result_clear");
     memset(&r, 0, sizeof(r));
     jv_result_clear(&r); /* an empty result, as after an early failure */
-    r.header = cJSON_CreateObject();
-    r.claims = cJSON_CreateObject();
-    r.payload = tu_malloc(4);
+    jv_arena_init(&r.arena);
+    /* past the result's own block: heap blocks, freed by the clear (valgrind) */
+    CHECK(jv_arena_alloc(&r.arena, 16) == (void *)r.arena.first.bytes);
+    CHECK(jv_arena_alloc(&r.arena, JV_ARENA_BYTES) != NULL);
+    CHECK(jv_arena_alloc(&r.arena, 100000) != NULL);
+    r.header = r.claims = (const jv_val *)r.arena.first.bytes;
+    r.payload = r.arena.first.bytes;
     r.payload_len = 4;
     r.detail = "exp";
     r.detail_len = 3;
     jv_result_clear(&r);
     CHECK(!r.header && !r.claims && !r.payload && !r.payload_len && !r.detail && !r.detail_len);
+    CHECK(r.arena.blocks == NULL && r.arena.cur == r.arena.first.bytes);
 }
 
 int

@@ -199,10 +199,8 @@ test_every_alg(void)
         rc = jv_jws_verify(main_ks, (const uint8_t *)tok, strlen(tok), &o, &r);
         CHECK_ERR(rc, JV_OK);
         if (rc == JV_OK) {
-            const cJSON *a = cJSON_GetObjectItemCaseSensitive(r.header, "alg");
-            const cJSON *k = cJSON_GetObjectItemCaseSensitive(r.header, "kid");
-            CHECK(cJSON_IsString(a) && strcmp(a->valuestring, name) == 0);
-            CHECK(cJSON_IsString(k) && strcmp(k->valuestring, kid_for(alg)) == 0);
+            CHECK(tu_val_is_str(tu_val_get(r.header, "alg"), name));
+            CHECK(tu_val_is_str(tu_val_get(r.header, "kid"), kid_for(alg)));
             CHECK_STRN(r.payload, r.payload_len, payload_json);
             CHECK(r.claims == NULL);
         }
@@ -212,8 +210,7 @@ test_every_alg(void)
         rc = jv_jwt_verify(main_ks, (const uint8_t *)tok, strlen(tok), &o, &r);
         CHECK_ERR(rc, JV_OK);
         if (rc == JV_OK) {
-            const cJSON *sub = cJSON_GetObjectItemCaseSensitive(r.claims, "sub");
-            CHECK(cJSON_IsString(sub) && strcmp(sub->valuestring, "1234567890") == 0);
+            CHECK(tu_val_is_str(tu_val_get(r.claims, "sub"), "1234567890"));
         }
         jv_result_clear(&r);
 
@@ -1243,10 +1240,11 @@ test_result(void)
     CHECK(r.payload_len == sizeof(bytes) && r.payload &&
           memcmp(r.payload, bytes, sizeof(bytes)) == 0);
     if (r.header) {
-        const cJSON *n = cJSON_GetObjectItemCaseSensitive(r.header, "n");
-        /* json.h: number nodes carry their text */
-        CHECK(cJSON_IsNumber(n) && n->valuestring &&
-              strcmp(n->valuestring, "9007199254740993") == 0);
+        const jv_val *n = tu_val_get(r.header, "n");
+        /* val.h: number nodes carry their text and their exact value */
+        CHECK(n && n->type == JV_VAL_NUMBER && n->num == JV_NUM_INT &&
+              n->n.i == 9007199254740993LL);
+        CHECK(n && n->len == 16 && memcmp(n->s, "9007199254740993", 16) == 0);
     }
     jv_result_clear(&r);
     CHECK_ERR(tu_verify_jwt(main_ks, tok, &o), JV_ERR_BAD_PAYLOAD);
@@ -1326,7 +1324,7 @@ test_rfc_examples(void)
         if (strcmp(expect, "ok") == 0) {
             CHECK_ERR(rc, JV_OK);
             if (rc == JV_OK)
-                CHECK(cJSON_Compare(r.claims, cJSON_GetObjectItem(t, "claims"), 1));
+                CHECK(tu_val_equal(r.claims, cJSON_GetObjectItem(t, "claims")));
         } else {
             jv_err want = why && strncmp(why->valuestring, "expired", 7) == 0 ? JV_ERR_EXPIRED
                                                                               : JV_ERR_BAD_PAYLOAD;
@@ -1389,14 +1387,14 @@ test_wycheproof(void)
 
             memset(&r, 0, sizeof(r));
             if (ks) {
-                const cJSON *ha;
+                const jv_val *ha;
                 rc = jv_jws_verify(ks, (const uint8_t *)jws, strlen(jws), &o, &r);
-                ha = r.header ? cJSON_GetObjectItemCaseSensitive(r.header, "alg") : NULL;
+                ha = r.header ? tu_val_get(r.header, "alg") : NULL;
                 /* RFC 7520's P-521 key says "ES521" for ES512 (an erratum
                  * jwk.c honours) */
-                alg_differs =
-                    key_alg && cJSON_IsString(ha) && strcmp(ha->valuestring, key_alg) &&
-                    !(strcmp(key_alg, "ES521") == 0 && strcmp(ha->valuestring, "ES512") == 0);
+                alg_differs = key_alg && ha && ha->type == JV_VAL_STRING &&
+                              !tu_val_is_str(ha, key_alg) &&
+                              !(strcmp(key_alg, "ES521") == 0 && tu_val_is_str(ha, "ES512"));
             }
             jv_result_clear(&r);
             tu_case("wycheproof tcId %d (%s): %s", id, result,

@@ -55,20 +55,20 @@ test_end_to_end(void)
     memset(&r, 0, sizeof(r));
     rc = jv_jwt_verify(ks, (const uint8_t *)tok, strlen(tok), &o, &r);
     CHECK_ERR(rc, JV_OK);
-    if (rc == JV_OK && cJSON_IsObject(r.claims)) {
-        const cJSON *exp = cJSON_GetObjectItemCaseSensitive(r.claims, "exp");
-        const cJSON *big = cJSON_GetObjectItemCaseSensitive(r.claims, "big");
-        const cJSON *neg = cJSON_GetObjectItemCaseSensitive(r.claims, "neg");
-        const cJSON *obj = cJSON_GetObjectItemCaseSensitive(r.claims, "obj");
-        int64_t v = 0;
-        CHECK(cJSON_IsNumber(exp) && jv_json_int64(exp, &v) == JV_NUM_INT && v == INT64_MAX);
-        CHECK(cJSON_IsNumber(big) && jv_json_int64(big, &v) == JV_NUM_INT &&
-              v == 9007199254740993LL);
-        CHECK_STR(big->valuestring, "9007199254740993");
-        CHECK(cJSON_IsNumber(neg) && jv_json_int64(neg, &v) == JV_NUM_INT && v == INT64_MIN);
-        CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r.claims, "t")));
-        CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r.claims, "n")));
-        CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(obj, "arr")) == 3);
+    if (rc == JV_OK && r.claims && r.claims->type == JV_VAL_OBJECT) {
+        const jv_val *exp = tu_val_get(r.claims, "exp");
+        const jv_val *big = tu_val_get(r.claims, "big");
+        const jv_val *neg = tu_val_get(r.claims, "neg");
+        const jv_val *f = tu_val_get(r.claims, "f");
+        const jv_val *arr = tu_val_get(tu_val_get(r.claims, "obj"), "arr");
+        CHECK(exp && exp->type == JV_VAL_NUMBER && exp->num == JV_NUM_INT && exp->n.i == INT64_MAX);
+        CHECK(big && big->num == JV_NUM_INT && big->n.i == 9007199254740993LL);
+        CHECK_STRN(big ? big->s : NULL, big ? big->len : 0, "9007199254740993");
+        CHECK(neg && neg->num == JV_NUM_INT && neg->n.i == INT64_MIN);
+        CHECK(f && f->num == JV_NUM_NOT_INTEGER && f->n.d == 1.5);
+        CHECK(tu_val_get(r.claims, "t") && tu_val_get(r.claims, "t")->type == JV_VAL_TRUE);
+        CHECK(tu_val_get(r.claims, "n") && tu_val_get(r.claims, "n")->type == JV_VAL_NULL);
+        CHECK(arr && arr->type == JV_VAL_ARRAY && arr->len == 3);
         CHECK(r.header != NULL);
     }
     jv_result_clear(&r);

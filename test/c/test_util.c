@@ -16,6 +16,8 @@
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
 
+#include "val.h"
+
 int tu_passed;
 int tu_failed;
 static char current_case[256];
@@ -488,4 +490,72 @@ tu_read_file(const char *path, size_t *len)
     if (len)
         *len = (size_t)n;
     return buf;
+}
+
+const jv_val *
+tu_val_get(const jv_val *obj, const char *name)
+{
+    return jv_val_get(obj, (const uint8_t *)name, strlen(name));
+}
+
+int
+tu_val_is_str(const jv_val *v, const char *s)
+{
+    return v && v->type == JV_VAL_STRING && v->len == strlen(s) && memcmp(v->s, s, v->len) == 0;
+}
+
+static double
+val_number(const jv_val *v)
+{
+    char buf[64];
+
+    if (v->num == JV_NUM_INT)
+        return (double)v->n.i;
+    if (v->num == JV_NUM_NOT_INTEGER)
+        return v->n.d;
+    snprintf(buf, sizeof(buf), "%.*s", (int)v->len, (const char *)v->s);
+    return strtod(buf, NULL);
+}
+
+int
+tu_val_equal(const jv_val *v, const cJSON *c)
+{
+    const jv_val *m;
+    size_t n = 0;
+
+    if (!v || !c)
+        return !v && !c;
+    switch (v->type) {
+    case JV_VAL_NULL:
+        return cJSON_IsNull(c);
+    case JV_VAL_TRUE:
+        return cJSON_IsTrue(c);
+    case JV_VAL_FALSE:
+        return cJSON_IsFalse(c);
+    case JV_VAL_NUMBER:
+        return cJSON_IsNumber(c) && val_number(v) == c->valuedouble;
+    case JV_VAL_STRING:
+        return cJSON_IsString(c) && strlen(c->valuestring) == v->len &&
+               memcmp(c->valuestring, v->s, v->len) == 0;
+    case JV_VAL_ARRAY:
+        if (!cJSON_IsArray(c) || (size_t)cJSON_GetArraySize(c) != v->len)
+            return 0;
+        c = c->child;
+        for (m = v->child; m; m = m->next, c = c->next, n++)
+            if (!tu_val_equal(m, c))
+                return 0;
+        return n == v->len;
+    case JV_VAL_OBJECT:
+        if (!cJSON_IsObject(c) || (size_t)cJSON_GetArraySize(c) != v->len)
+            return 0;
+        for (m = v->child; m; m = m->next, n++) {
+            char *name = tu_fmt("%.*s", (int)m->name_len, (const char *)m->name);
+            int ok = tu_val_equal(m, cJSON_GetObjectItemCaseSensitive(c, name));
+            free(name);
+            if (!ok)
+                return 0;
+        }
+        return n == v->len;
+    }
+    return 0;
 }

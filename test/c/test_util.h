@@ -130,6 +130,13 @@ jv_keyset *tu_keyset(const char *jwks);
 jv_err tu_verify(const jv_keyset *ks, const char *tok, const jv_opts *o);
 jv_err tu_verify_jwt(const jv_keyset *ks, const char *tok, const jv_opts *o);
 
+/* The token trees a verify hands back (jv_val): a member by name, whether a
+ * value is the string s, and whether it equals a cJSON tree (numbers by
+ * value, objects whatever their members' order). */
+const jv_val *tu_val_get(const jv_val *obj, const char *name);
+int tu_val_is_str(const jv_val *v, const char *s);
+int tu_val_equal(const jv_val *v, const cJSON *c);
+
 /* A whole file, NUL-terminated, its length in *len (may be NULL); NULL when
  * it cannot be read. */
 char *tu_read_file(const char *path, size_t *len);
