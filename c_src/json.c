@@ -83,6 +83,15 @@ number_len(const uint8_t *p, size_t len)
     return i;
 }
 
+static int
+hex4(const uint8_t *p)
+{
+    for (int i = 0; i < 4; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
+            return 0;
+    return 1;
+}
+
 /* One pass over the text, outside cJSON: nesting depth, escaped NULs and
  * over-long numbers are refused before cJSON recurses or copies anything. */
 static int
@@ -100,7 +109,9 @@ prescan(const uint8_t *p, size_t len)
             if (c == '\\') {
                 if (i + 1 >= len)
                     return 0;
-                if (p[i + 1] == 'u' && len - i >= 6 && memcmp(p + i + 2, "0000", 4) == 0)
+                /* cJSON reads a \u with a non-hex digit as \u0000 */
+                if (p[i + 1] == 'u' &&
+                    (len - i < 6 || !hex4(p + i + 2) || memcmp(p + i + 2, "0000", 4) == 0))
                     return 0;
                 i++;
             } else if (c == '"') {

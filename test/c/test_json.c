@@ -147,6 +147,8 @@ test_rejects(void)
         "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\udc00\\ud800\"]", "[\"\\ud800x\"]",
         /* escaped NUL, anywhere in a string or a name */
         "[\"\\u0000\"]", "[\"a\\u0000b\"]", "{\"a\\u0000\":1}", "{\"a\":\"\\u0000\"}",
+        /* a \u without four hex digits: cJSON reads it as \u0000 ("a\uzzzzb" became "a") */
+        "[\"a\\uzzzzb\"]", "[\"\\u00zz\"]", "{\"k\\u00g1\":1}", "[\"\\ud800\\udczz\"]",
         /* non-UTF-8 in strings, names and outside them */
         "[\"\xff\"]", "{\"\xc0\x80\":1}", "[\"\xed\xa0\x80\"]", "[\"\xe2\x82\"]", "[1]\xff",
         /* duplicate member names, at the top, nested, in arrays, through escapes */
