@@ -233,6 +233,36 @@ unescape(parser *ps, const uint8_t *s, const uint8_t *e, const uint8_t **out, ui
     return 1;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Past the plain bytes of a string from q: to its first '"', '\\', control
+ * byte or byte >= 0x80. Eight bytes at a time while they lie before end
+ * (SWAR: a byte below 0x20 or equal to '"' or '\\' borrows into its top bit;
+ * false hits only come above a true one, so the lowest hit is true). */
+static inline const uint8_t *
+plain_run(const uint8_t *q, const uint8_t *end)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - q >= 8) {
+        uint64_t x, quote, bslash, hits;
+        memcpy(&x, q, 8);
+        quote = x ^ (ONES * '"');
+        bslash = x ^ (ONES * '\\');
+        hits = ((x - ONES * 0x20) | (quote - ONES) | (bslash - ONES)) & ~x;
+        hits = (hits | x) & HIGHS;
+        if (hits)
+            return q + (__builtin_ctzll(hits) >> 3);
+        q += 8;
+    }
+#else
+    (void)end;
+#endif
+    while (!(cls[*q] & STOP))
+        q++;
+    return q;
+}
+
 /* The string at ps->p (its opening quote). 1, 0 on bad JSON, -1 when out of memory. */
 static int
 string(parser *ps, const uint8_t **out, uint32_t *len)
@@ -242,8 +272,7 @@ string(parser *ps, const uint8_t **out, uint32_t *len)
     size_t n;
 
     for (;;) {
-        while (!(cls[*q] & STOP))
-            q++;
+        q = plain_run(q, ps->end);
         if (*q == '"')
             break;
         if (*q == '\\') {
@@ -282,6 +311,9 @@ number(parser *ps, jv_val *v)
     if (*q == '0') {
         q++;
     } else if (*q >= '1' && *q <= '9') {
+        /* 18 digits cannot overflow; past them, every digit is checked. */
+        for (; *q >= '0' && *q <= '9' && q - s < 18; q++)
+            acc = acc * 10 + (unsigned)(*q - '0');
         for (; *q >= '0' && *q <= '9'; q++) {
             unsigned d = (unsigned)(*q - '0');
             if (acc > (limit - d) / 10)
