@@ -4,6 +4,7 @@
  * decided by the C core (jv.h).
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,12 @@ static ErlNifResourceType *keyset_type;
 
 static ERL_NIF_TERM am_ok, am_error, am_true, am_false, am_null, am_undefined, am_jwt, am_jws;
 static ERL_NIF_TERM am_kid, am_kty, am_alg, am_status, am_opts_tag;
+static ERL_NIF_TERM am_auto, am_dirty, am_current, am_verify_scheduler;
+
+/* verify/4 on a dirty CPU scheduler always (1), or only when heavy (0, the
+ * default): from the application environment at load, or
+ * jwks_verify:verify_scheduler/1 (see README "Scheduler usage"). */
+static atomic_int always_dirty;
 static ERL_NIF_TERM am_reason[JV_ERR__COUNT];
 
 typedef struct {
@@ -51,6 +58,10 @@ open_resources(ErlNifEnv *env)
     am_alg = enif_make_atom(env, "alg");
     am_status = enif_make_atom(env, "status");
     am_opts_tag = enif_make_atom(env, "jwks_verify_opts");
+    am_auto = enif_make_atom(env, "auto");
+    am_dirty = enif_make_atom(env, "dirty");
+    am_current = enif_make_atom(env, "current");
+    am_verify_scheduler = enif_make_atom(env, "verify_scheduler");
     am_reason[JV_OK] = am_ok;
 #define MAKE_REASON(name, atom) am_reason[JV_ERR_##name] = enif_make_atom(env, #atom);
     JV_ERRORS(MAKE_REASON)
@@ -58,18 +69,32 @@ open_resources(ErlNifEnv *env)
     return 0;
 }
 
+/* The loader's #{verify_scheduler => auto | dirty}; anything else fails the load. */
+static int
+read_load_info(ErlNifEnv *env, ERL_NIF_TERM info)
+{
+    ERL_NIF_TERM mode;
+
+    if (!enif_is_map(env, info) || !enif_get_map_value(env, info, am_verify_scheduler, &mode))
+        mode = am_auto;
+    if (!enif_is_identical(mode, am_auto) && !enif_is_identical(mode, am_dirty))
+        return -1;
+    atomic_store(&always_dirty, enif_is_identical(mode, am_dirty));
+    return 0;
+}
+
 static int
 load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
 {
-    (void)priv, (void)info;
-    return open_resources(env);
+    (void)priv;
+    return open_resources(env) || read_load_info(env, info);
 }
 
 static int
 upgrade(ErlNifEnv *env, void **priv, void **old_priv, ERL_NIF_TERM info)
 {
-    (void)priv, (void)old_priv, (void)info;
-    return open_resources(env);
+    (void)priv, (void)old_priv;
+    return open_resources(env) || read_load_info(env, info);
 }
 
 static ERL_NIF_TERM
@@ -369,7 +394,8 @@ nif_verify(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     if (!enif_inspect_binary(env, argv[0], &tok) ||
         !enif_get_resource(env, argv[1], keyset_type, (void **)&res))
         return enif_make_badarg(env);
-    if (tok.size > NORMAL_SCHEDULER_TOKEN_BYTES || jv_keyset_heavy(res->ks))
+    if (tok.size > NORMAL_SCHEDULER_TOKEN_BYTES || jv_keyset_heavy(res->ks) ||
+        atomic_load_explicit(&always_dirty, memory_order_relaxed))
         return enif_schedule_nif(env, "verify", ERL_NIF_DIRTY_JOB_CPU_BOUND, verify_run, argc,
                                  argv);
     start = enif_monotonic_time(ERL_NIF_USEC);
@@ -378,6 +404,23 @@ nif_verify(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     pct = (enif_monotonic_time(ERL_NIF_USEC) - start) / 10 + 1;
     enif_consume_timeslice(env, pct > 100 ? 100 : (int)pct);
     return out;
+}
+
+/* verify_scheduler(auto | dirty | current): sets the mode (not current) and
+ * answers the one before. */
+static ERL_NIF_TERM
+nif_verify_scheduler(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    int was;
+
+    (void)argc;
+    if (enif_is_identical(argv[0], am_current))
+        was = atomic_load(&always_dirty);
+    else if (enif_is_identical(argv[0], am_auto) || enif_is_identical(argv[0], am_dirty))
+        was = atomic_exchange(&always_dirty, enif_is_identical(argv[0], am_dirty));
+    else
+        return enif_make_badarg(env);
+    return was ? am_dirty : am_auto;
 }
 
 static ERL_NIF_TERM
@@ -391,6 +434,7 @@ static ErlNifFunc nif_funcs[] = {
     {"key_set", 1, nif_key_set, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"key_set_info", 1, nif_key_set_info, 0},
     {"verify", 4, nif_verify, 0}, /* moves itself to a dirty scheduler when heavy */
+    {"verify_scheduler", 1, nif_verify_scheduler, 0},
     {"reasons", 0, nif_reasons, 0},
 };
 

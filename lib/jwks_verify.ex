@@ -251,6 +251,24 @@ defmodule JwksVerify do
   @spec reasons() :: [atom()]
   def reasons, do: :jwks_verify.reasons()
 
+  @doc """
+  Where verifications run: `:auto` (the default) keeps one on the calling
+  normal scheduler when its token is at most 8 KiB and no key of the set is an
+  RSA key over 4096 bits, and moves it to a dirty CPU scheduler otherwise;
+  `:dirty` moves every verification. Set it with
+  `config :jwks_verify, verify_scheduler: :dirty` (read when the NIF loads) or
+  `verify_scheduler/1`. See the README's "Scheduler usage".
+  """
+  @spec verify_scheduler() :: :auto | :dirty
+  def verify_scheduler, do: :jwks_verify.verify_scheduler()
+
+  @doc """
+  Sets where verifications run (`:auto` or `:dirty`), for the whole VM, from the
+  next call on; returns the setting before.
+  """
+  @spec verify_scheduler(:auto | :dirty) :: :auto | :dirty
+  def verify_scheduler(mode), do: call(fn -> :jwks_verify.verify_scheduler(mode) end)
+
   defp prepared(opts), do: options(opts).prepared
 
   @doc false

@@ -17,6 +17,8 @@
 -export([check_scopes/2]).
 %% Options
 -export([options/1, options_map/1, reasons/0]).
+%% Scheduling
+-export([verify_scheduler/0, verify_scheduler/1]).
 %% For jwks_verify_cache only: verify/3 that names the kid of an unknown_kid
 -export([check/4]).
 
@@ -319,6 +321,24 @@ values(Key, L, Expected) when is_list(L), L =/= [] ->
                                           integer_to_list(?MAX_VALUES), " values)"]);
 values(Key, Other, Expected) ->
     jwks_verify_badarg:bad_value(Key, Other, Expected).
+
+%% @doc Where verifications run: `auto' (the default) keeps a verification on
+%% the calling normal scheduler when its token is at most 8 KiB and no key of
+%% the set is an RSA key over 4096 bits, and moves it to a dirty CPU scheduler
+%% otherwise; `dirty' moves every verification. The application environment's
+%% `verify_scheduler' sets it when the NIF loads; see the README's "Scheduler
+%% usage".
+-spec verify_scheduler() -> auto | dirty.
+verify_scheduler() ->
+    jwks_verify_nif:verify_scheduler(current).
+
+%% @doc Sets where verifications run, for the whole VM, from the next call on;
+%% answers the setting before. See {@link verify_scheduler/0}.
+-spec verify_scheduler(auto | dirty) -> auto | dirty.
+verify_scheduler(Mode) when Mode =:= auto; Mode =:= dirty ->
+    jwks_verify_nif:verify_scheduler(Mode);
+verify_scheduler(Mode) ->
+    jwks_verify_badarg:bad_argument(verify_scheduler, Mode, "auto or dirty").
 
 %% @doc Every reason atom the C core can return, in code order (for docs and tests).
 -spec reasons() -> [atom()].
