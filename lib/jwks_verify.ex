@@ -18,7 +18,12 @@ defmodule JwksVerify do
       `RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA`.
     * `:iss` - accepted issuer, a string or a list; not checked when unset.
     * `:aud` - accepted audience, a string or a list; the token's `aud`
-      (string or array) must contain one of them. Not checked when unset.
+      (string or array) must contain one of them, and a token without `aud`
+      is `{:missing_claim, "aud"}`. When unset, a token that carries `aud` is
+      `:invalid_audience` (RFC 7519 §4.1.3: it was minted for someone, and you
+      have not said who you are); tokens without `aud` pass. `aud: :any`
+      accepts any `aud` unchecked: unsafe (RFC 8725 §3.9), as a token minted
+      for another API of the same issuer then passes.
     * `:leeway` - seconds of clock skew allowed for `exp`, `nbf` and `iat`,
       defaults to `0`.
     * `:now` - the current time in seconds since the epoch, defaults to the
@@ -76,7 +81,8 @@ defmodule JwksVerify do
     * `:not_yet_valid` - `now + leeway < nbf`
     * `:issued_in_future` - `iat > now + leeway`
     * `:invalid_issuer` - `iss` is not one of `:iss`
-    * `:invalid_audience` - no `aud` value is one of `:aud`
+    * `:invalid_audience` - no `aud` value is one of `:aud`, or the token
+      carries `aud` and no `:aud` is set (RFC 7519 §4.1.3)
     * `:jwks_too_large`, `:bad_json`, `:bad_jwks`, `:too_many_keys` - the JWKS
       document is over 4 MiB, not JSON, not `{"keys": [...]}`, or over 10 000 keys
     * `:jwks_unavailable` - (cache) no key set could be fetched yet, or the last

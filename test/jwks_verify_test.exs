@@ -124,18 +124,23 @@ defmodule JwksVerifyTest do
     token(ctx.keys[k], alg, claims, header)
   end
 
-  # verify/3 with the fixed clock and every algorithm allowed unless opts say otherwise.
+  # verify/3 with the fixed clock, every algorithm allowed and the tokens'
+  # audience unless opts say otherwise.
   defp check(token, ks, opts \\ []) do
-    JwksVerify.verify(
-      token,
-      ks,
-      opts |> Keyword.put_new(:now, @now) |> Keyword.put_new(:algs, @algs)
-    )
+    JwksVerify.verify(token, ks, defaults(opts))
   end
 
   defp check_jws(token, ks, opts \\ []) do
-    opts = opts |> Keyword.put_new(:now, @now) |> Keyword.put_new(:algs, @algs)
-    JwksVerify.verify_jws(token, ks, opts)
+    JwksVerify.verify_jws(token, ks, defaults(opts))
+  end
+
+  # `aud: nil` leaves the :aud option out.
+  defp defaults(opts) do
+    opts
+    |> Keyword.put_new(:now, @now)
+    |> Keyword.put_new(:algs, @algs)
+    |> Keyword.put_new(:aud, @aud)
+    |> Enum.reject(&(&1 == {:aud, nil}))
   end
 
   defp fixture_claims(jti) do
@@ -307,11 +312,11 @@ defmodule JwksVerifyTest do
     end
 
     test "the default :algs is RS256 only", %{fks: fks} do
-      assert JwksVerify.verify(fixture_token("rs256"), fks, now: @now) ==
+      assert JwksVerify.verify(fixture_token("rs256"), fks, now: @now, aud: @aud) ==
                {:ok, fixture_claims("rs256")}
 
       for {name, alg, _} <- @fixtures, alg != "RS256" do
-        assert {name, JwksVerify.verify(fixture_token(name), fks, now: @now)} ==
+        assert {name, JwksVerify.verify(fixture_token(name), fks, now: @now, aud: @aud)} ==
                  {name, {:error, :alg_not_allowed}}
       end
     end
@@ -349,7 +354,7 @@ defmodule JwksVerifyTest do
       token =
         rt_token(ctx, "RS256", claims(%{"iat" => now - 5, "nbf" => now - 5, "exp" => now + 600}))
 
-      assert {:ok, %{"sub" => "user-1"}} = JwksVerify.verify(token, ctx.ks)
+      assert {:ok, %{"sub" => "user-1"}} = JwksVerify.verify(token, ctx.ks, aud: @aud)
     end
   end
 
@@ -655,6 +660,12 @@ defmodule JwksVerifyTest do
       {"a wrong aud array", %{"aud" => ["api://other", "x"]}, [aud: @aud], :invalid_audience},
       {"an empty aud array", %{"aud" => []}, [aud: @aud], :invalid_audience},
       {"an aud not in the list", %{"aud" => "x"}, [aud: [@aud, "y"]], :invalid_audience},
+      # RFC 7519 §4.1.3: a token for some audience, to a verifier that named none.
+      {"an aud string and no :aud option", %{"aud" => @aud}, [aud: nil], :invalid_audience},
+      {"an aud array and no :aud option", %{"aud" => ["x", @aud]}, [aud: nil], :invalid_audience},
+      {"an empty aud array and no :aud option", %{"aud" => []}, [aud: nil], :invalid_audience},
+      {"a missing aud with :aud set", %{"aud" => nil}, [aud: @aud], {:missing_claim, "aud"}},
+      {"an aud number with aud: :any", %{"aud" => 5}, [aud: :any], {:invalid_claim, "aud"}},
       {"a missing sub", %{"sub" => nil}, [required: ["exp", "sub"]], {:missing_claim, "sub"}},
       {"a missing exp", %{"exp" => nil}, [], {:missing_claim, "exp"}},
       {"a missing jti", %{}, [required: ["jti"]], {:missing_claim, "jti"}},
@@ -746,7 +757,10 @@ defmodule JwksVerifyTest do
       {"exp at int64 max", %{"exp" => 9_223_372_036_854_775_807}, []},
       {"negative nbf", %{"nbf" => -5}, []},
       {"required claims present", %{}, [required: ["exp", "sub", "iss", "aud"]]},
-      {"any iss and aud when unset", %{"iss" => "x", "aud" => ["y"]}, []}
+      {"any iss when unset", %{"iss" => "x"}, []},
+      {"any aud with aud: :any (unsafe)", %{"aud" => ["y"]}, [aud: :any]},
+      {"no aud with aud: :any", %{"aud" => nil}, [aud: :any]},
+      {"no aud and no :aud option", %{"aud" => nil}, [aud: nil]}
     ]
 
     for {name, extra, opts} <- @accepted do
@@ -913,7 +927,7 @@ defmodule JwksVerifyTest do
         "raw":"été ☃",
         "":"empty name"})
 
-      assert check(rt_token(ctx, "RS256", payload), ctx.ks) ==
+      assert check(rt_token(ctx, "RS256", payload), ctx.ks, aud: :any) ==
                {:ok,
                 %{
                   "exp" => 1_700_003_600,
@@ -942,7 +956,7 @@ defmodule JwksVerifyTest do
 
     test "floats stay floats and integers stay integers", ctx do
       payload = ~s({"exp":1700003600,"f":1.0,"g":-0.0,"i":1,"h":100})
-      assert {:ok, claims} = check(rt_token(ctx, "RS256", payload), ctx.ks)
+      assert {:ok, claims} = check(rt_token(ctx, "RS256", payload), ctx.ks, aud: :any)
       assert is_float(claims["f"]) and claims["f"] == 1.0
       assert is_float(claims["g"])
       assert claims["i"] === 1
@@ -1089,8 +1103,8 @@ defmodule JwksVerifyTest do
     end
 
     test "a map of options is taken too", ctx do
-      assert JwksVerify.verify(rt_token(ctx, "ES256"), ctx.ks, %{algs: ["ES256"], now: @now}) ==
-               {:ok, claims()}
+      opts = %{algs: ["ES256"], now: @now, aud: @aud}
+      assert JwksVerify.verify(rt_token(ctx, "ES256"), ctx.ks, opts) == {:ok, claims()}
     end
 
     @bad_options [
@@ -1213,6 +1227,15 @@ defmodule JwksVerifyTest do
       assert %JwksVerify.Options{} = opts
       assert inspect(opts) =~ ~s(#JwksVerify.Options<algs: ["ES256"], aud: ["api"], leeway: 5)
       assert JwksVerify.options(opts) == opts
+    end
+
+    test "aud: :any is the one atom :aud takes, and shows in inspect and options_map" do
+      assert inspect(JwksVerify.options(aud: :any)) =~ "aud: :any"
+      assert %{aud: :any} = :jwks_verify.options_map(:jwks_verify.options(%{aud: :any}))
+
+      for bad <- [:all, nil, true, "", [], [:any]] do
+        assert_raise ArgumentError, ~r/:aud.*atom any/s, fn -> JwksVerify.options(aud: bad) end
+      end
     end
   end
 
