@@ -148,6 +148,10 @@ jv_claims_check(const jv_val *claims, const jv_opts *o, const char **detail, siz
             FAIL_WITH(JV_ERR_MISSING_CLAIM, "aud");
         if (!aud_accepted(r.aud, o))
             return JV_ERR_INVALID_AUDIENCE;
+    } else if (r.aud && !o->aud_any) {
+        /* RFC 7519 §4.1.3: a token meant for some audience is refused by a
+         * recipient that has not said who it is. */
+        return JV_ERR_INVALID_AUDIENCE;
     }
     return JV_OK;
 }

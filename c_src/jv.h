@@ -38,6 +38,7 @@
     X(KEY_ALG_MISMATCH, key_alg_mismatch)                                                          \
     X(KEY_TYPE_MISMATCH, key_type_mismatch)                                                        \
     X(KEY_NOT_FOR_SIGNING, key_not_for_signing)                                                    \
+    X(PRIVATE_KEY, private_key) /* the JWK carries private members: the issuer leaked it */        \
     X(RSA_KEY_TOO_SMALL, rsa_key_too_small)                                                        \
     X(WEAK_RSA_EXPONENT, weak_rsa_exponent)                                                        \
     X(ROCA_WEAK_KEY, roca_weak_key)                                                                \
@@ -108,12 +109,19 @@ typedef struct jv_opts {
     int64_t leeway;    /* seconds, >= 0 */
     const jv_str *iss; /* accepted issuers; n_iss == 0: not checked */
     size_t n_iss;
-    const jv_str *aud; /* accepted audiences; n_aud == 0: not checked */
+    /* Accepted audiences. With n_aud == 0, a token that carries aud is
+     * refused (RFC 7519 §4.1.3: it names someone, not us) unless aud_any is
+     * set. */
+    const jv_str *aud;
     size_t n_aud;
     const jv_str *required; /* claims that must be present */
     size_t n_required;
     const jv_str *typ;      /* NULL: typ not checked */
     size_t max_token_bytes; /* 0: JV_MAX_TOKEN_BYTES_DEFAULT */
+    /* Nonzero: with n_aud == 0, the token's aud is not checked at all. Unsafe
+     * (RFC 8725 §3.9: a token for another service would pass); zero, as in
+     * zeroed options, is the safe default. */
+    int aud_any;
 } jv_opts;
 
 typedef struct jv_keyset jv_keyset;
@@ -168,10 +176,11 @@ typedef struct jv_arena {
  * result must stay where it was verified into (no copies) until
  * jv_result_clear. detail names the claim for INVALID_CLAIM/MISSING_CLAIM
  * (borrowed from opts or static storage) and the token's kid for
- * UNKNOWN_KID (NULL without a kid). */
+ * UNKNOWN_KID (NULL without a kid). jv_token_peek fills header, payload and
+ * claims. */
 typedef struct jv_result {
     const jv_val *header;
-    const jv_val *claims;   /* jv_jwt_verify only */
+    const jv_val *claims;   /* jv_jwt_verify and jv_token_peek only */
     const uint8_t *payload; /* NUL-terminated, for callers that print it */
     size_t payload_len;
     const char *detail;
@@ -198,8 +207,16 @@ jv_err jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const 
 /* jv_jws_verify, then the payload as JWT claims (RFC 7519) checked per opts. */
 jv_err jv_jwt_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
                      jv_result *out);
-/* Frees what a verify put in out (also after a failure, and on a result
- * zeroed by the caller). */
+/* NOT a verification: decodes a compact token's header and payload and
+ * checks nothing else (no key, no signature, no alg, no claim). Only the
+ * size limit (max_token_bytes, 0: JV_MAX_TOKEN_BYTES_DEFAULT), the three
+ * segments, strict base64url (the signature's too) and the JSON layer of a
+ * verify apply; on success out->header and out->claims are JSON objects.
+ * For logging and for choosing a key set before verifying; never for an
+ * authorization decision, as anyone can forge what it returns. */
+jv_err jv_token_peek(const uint8_t *tok, size_t len, size_t max_token_bytes, jv_result *out);
+/* Frees what a verify or a peek put in out (also after a failure, and on a
+ * result zeroed by the caller). */
 void jv_result_clear(jv_result *out);
 
 /* Algorithm name <-> JV_ALG_*; -1 when unknown. */

@@ -1,6 +1,7 @@
 /*
  * jws.c - the JWS path (RFC 7515 compact serialization): split, header
- * checks, key selection, then the signature through sig.c.
+ * checks, key selection, then the signature through sig.c; and the
+ * unverified peek, which shares the split and the decoding.
  */
 #include "jws.h"
 
@@ -244,6 +245,18 @@ payload_decode(const jv_str *seg, jv_result *out)
     return rc;
 }
 
+/* Everything but the arena's block, which is only written as it is used. */
+static void
+result_init(jv_result *out)
+{
+    out->header = out->claims = NULL;
+    out->payload = NULL;
+    out->payload_len = 0;
+    out->detail = NULL;
+    out->detail_len = 0;
+    jv_arena_init(&out->arena);
+}
+
 jv_err
 jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
               jv_result *out)
@@ -256,12 +269,7 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
     int alg;
     jv_err rc;
 
-    out->header = out->claims = NULL;
-    out->payload = NULL;
-    out->payload_len = 0;
-    out->detail = NULL;
-    out->detail_len = 0;
-    jv_arena_init(&out->arena);
+    result_init(out);
     /* Size first: nothing of an oversized token is parsed. */
     if (len > max)
         return JV_ERR_TOKEN_TOO_LARGE;
@@ -285,4 +293,39 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
         out->detail_len = kid->len;
     }
     return rc;
+}
+
+/* No key, no signature, no header rule: only the shape and the JSON layer,
+ * so what a peek accepts is what a verify would go on to read. */
+jv_err
+jv_token_peek(const uint8_t *tok, size_t len, size_t max_token_bytes, jv_result *out)
+{
+    size_t max = max_token_bytes ? max_token_bytes : JV_MAX_TOKEN_BYTES_DEFAULT;
+    jv_str seg[3];
+    uint8_t *sig;
+    size_t sig_len;
+    jv_err rc;
+
+    result_init(out);
+    /* Size first, as for a verify: nothing of an oversized token is parsed. */
+    if (len > max)
+        return JV_ERR_TOKEN_TOO_LARGE;
+    if ((rc = compact_split(tok, len, seg)) != JV_OK)
+        return rc;
+    if ((rc = header_parse(&out->arena, &seg[0], &out->header)) != JV_OK)
+        return rc;
+    if (out->header->type != JV_VAL_OBJECT)
+        return JV_ERR_BAD_HEADER;
+    /* The signature is not checked, but its encoding is: a token whose
+     * signature segment is not base64url is no token at all. */
+    if ((rc = segment_decode(&out->arena, &seg[2], &sig, &sig_len)) != JV_OK)
+        return rc;
+    if ((rc = payload_decode(&seg[1], out)) != JV_OK)
+        return rc;
+    rc = jv_val_parse(&out->arena, out->payload, out->payload_len, &out->claims);
+    if (rc == JV_ERR_INTERNAL_ERROR)
+        return rc;
+    if (rc != JV_OK || out->claims->type != JV_VAL_OBJECT)
+        return JV_ERR_BAD_PAYLOAD;
+    return JV_OK;
 }

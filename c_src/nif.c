@@ -298,8 +298,8 @@ typedef struct {
 } opts_buf;
 
 /* The record jwks_verify:options/1 made: {jwks_verify_opts, Algs, Iss, Aud,
- * Leeway, Now, Required, Typ, MaxTokenBytes}; the Erlang side validated it,
- * this only refuses what would be unsafe to read. */
+ * Leeway, Now, Required, Typ, MaxTokenBytes}, Aud a list or the atom any; the
+ * Erlang side validated it, this only refuses what would be unsafe to read. */
 static int
 get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
 {
@@ -308,6 +308,7 @@ get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
     unsigned algs;
     ErlNifSInt64 leeway, now;
     unsigned long max;
+    char aud_atom[4];
 
     memset(b, 0, sizeof(*b));
     if (!enif_get_tuple(env, t, &arity, &f) || arity != 9 || enif_compare(f[0], am_opts_tag) != 0)
@@ -316,9 +317,16 @@ get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
         leeway >= (1LL << 40) || !enif_get_ulong(env, f[8], &max))
         return 0;
     if (!get_str_list(env, f[2], b->iss, &b->o.n_iss) ||
-        !get_str_list(env, f[3], b->aud, &b->o.n_aud) ||
         !get_str_list(env, f[6], b->required, &b->o.n_required))
         return 0;
+    /* aud: any, the caller's explicit opt-out; any other atom is refused. */
+    if (enif_get_atom(env, f[3], aud_atom, sizeof(aud_atom), ERL_NIF_LATIN1) > 0) {
+        if (strcmp(aud_atom, "any") != 0)
+            return 0;
+        b->o.aud_any = 1;
+    } else if (!get_str_list(env, f[3], b->aud, &b->o.n_aud)) {
+        return 0;
+    }
     if (enif_is_identical(f[5], am_undefined))
         now = (ErlNifSInt64)time(NULL);
     else if (!enif_get_int64(env, f[5], &now) || now >= (1LL << 62) || now <= -(1LL << 62))
@@ -406,6 +414,47 @@ nif_verify(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     return out;
 }
 
+/* jv_token_peek: {ok, {Header, Claims}} of a token nothing was checked of. */
+static ERL_NIF_TERM
+peek_run(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    ErlNifBinary tok;
+    jv_result r;
+    jv_err rc;
+    ERL_NIF_TERM out, header, claims;
+
+    (void)argc;
+    if (!enif_inspect_binary(env, argv[0], &tok))
+        return enif_make_badarg(env);
+    rc = jv_token_peek(tok.data, tok.size, 0, &r);
+    if (rc != JV_OK)
+        out = error_term(env, rc, NULL, 0);
+    else if (!json_term(env, r.header, &header))
+        out = error_term(env, JV_ERR_BAD_HEADER, NULL, 0);
+    else if (!json_term(env, r.claims, &claims))
+        out = error_term(env, JV_ERR_BAD_PAYLOAD, NULL, 0);
+    else
+        out = enif_make_tuple2(env, am_ok, enif_make_tuple2(env, header, claims));
+    jv_result_clear(&r);
+    return out;
+}
+
+/* As verify: a large token is parsed on a dirty scheduler, and every one
+ * when verify_scheduler is dirty. */
+static ERL_NIF_TERM
+nif_peek_unverified(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    ErlNifBinary tok;
+
+    if (!enif_inspect_binary(env, argv[0], &tok))
+        return enif_make_badarg(env);
+    if (tok.size > NORMAL_SCHEDULER_TOKEN_BYTES ||
+        atomic_load_explicit(&always_dirty, memory_order_relaxed))
+        return enif_schedule_nif(env, "peek_unverified", ERL_NIF_DIRTY_JOB_CPU_BOUND, peek_run,
+                                 argc, argv);
+    return peek_run(env, argc, argv);
+}
+
 /* verify_scheduler(auto | dirty | current): sets the mode (not current) and
  * answers the one before. */
 static ERL_NIF_TERM
@@ -434,6 +483,7 @@ static ErlNifFunc nif_funcs[] = {
     {"key_set", 1, nif_key_set, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"key_set_info", 1, nif_key_set_info, 0},
     {"verify", 4, nif_verify, 0}, /* moves itself to a dirty scheduler when heavy */
+    {"peek_unverified", 1, nif_peek_unverified, 0}, /* dirty when large, as verify */
     {"verify_scheduler", 1, nif_verify_scheduler, 0},
     {"reasons", 0, nif_reasons, 0},
 };

@@ -3,10 +3,11 @@
  *
  * The input is the token. It is verified as a JWT with every algorithm
  * allowed and issuer, audience and time checks on, as a JWS with the same
- * options, and as a JWT with the defaults (RS256 only, typ "JWT"). Besides
- * crashes, leaks and undefined behaviour, two things are checked: a token good
- * as a JWT is good as a JWS under the same options, and a success always
- * hands back a header, a payload and (for a JWT) claims.
+ * options, as a JWT with the defaults (RS256 only, typ "JWT", and the
+ * opt-out aud_any), and peeked (jv_token_peek). Besides crashes, leaks and
+ * undefined behaviour, three things are checked: a token good as a JWT is
+ * good as a JWS under the same options, and peeks; a success always hands
+ * back a header, a payload and (for a JWT or a peek) claims.
  *
  * A custom mutator makes the search structure-aware: half of the mutations
  * decode one segment, mutate the JSON (or signature bytes) inside, and encode
@@ -61,6 +62,19 @@ verify(int jwt, const uint8_t *data, size_t size, const jv_opts *o)
     return rc;
 }
 
+static jv_err
+peek(const uint8_t *data, size_t size)
+{
+    jv_result r;
+    jv_err rc = jv_token_peek(data, size, 0, &r);
+
+    if (rc == JV_OK && (!r.header || r.header->type != JV_VAL_OBJECT || !r.claims ||
+                        r.claims->type != JV_VAL_OBJECT))
+        abort();
+    jv_result_clear(&r);
+    return rc;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -75,12 +89,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .required = required,
         .n_required = 2,
     };
-    const jv_opts defaults = {.now = FUZZ_NOW, .typ = &typ};
+    /* aud_any here; fuzz_claims covers the default (aud refused when unset). */
+    const jv_opts defaults = {.now = FUZZ_NOW, .typ = &typ, .aud_any = 1};
     jv_err jwt = verify(1, data, size, &all), jws = verify(0, data, size, &all);
 
     if (jwt == JV_OK && jws != JV_OK)
         abort();
     verify(1, data, size, &defaults);
+    if (peek(data, size) != JV_OK && jwt == JV_OK)
+        abort();
     return 0;
 }
 

@@ -124,18 +124,23 @@ defmodule JwksVerifyTest do
     token(ctx.keys[k], alg, claims, header)
   end
 
-  # verify/3 with the fixed clock and every algorithm allowed unless opts say otherwise.
+  # verify/3 with the fixed clock, every algorithm allowed and the tokens'
+  # audience unless opts say otherwise.
   defp check(token, ks, opts \\ []) do
-    JwksVerify.verify(
-      token,
-      ks,
-      opts |> Keyword.put_new(:now, @now) |> Keyword.put_new(:algs, @algs)
-    )
+    JwksVerify.verify(token, ks, defaults(opts))
   end
 
   defp check_jws(token, ks, opts \\ []) do
-    opts = opts |> Keyword.put_new(:now, @now) |> Keyword.put_new(:algs, @algs)
-    JwksVerify.verify_jws(token, ks, opts)
+    JwksVerify.verify_jws(token, ks, defaults(opts))
+  end
+
+  # `aud: nil` leaves the :aud option out.
+  defp defaults(opts) do
+    opts
+    |> Keyword.put_new(:now, @now)
+    |> Keyword.put_new(:algs, @algs)
+    |> Keyword.put_new(:aud, @aud)
+    |> Enum.reject(&(&1 == {:aud, nil}))
   end
 
   defp fixture_claims(jti) do
@@ -180,7 +185,7 @@ defmodule JwksVerifyTest do
       good = public_jwk(ctx.keys.rsa, %{"kid" => "good"})
 
       odd = [
-        %{"kty" => "oct", "kid" => "oct", "k" => "c2VjcmV0"},
+        %{"kty" => "oct", "kid" => "oct"},
         %{"kty" => "XYZ", "kid" => "xyz"},
         %{
           "kty" => "EC",
@@ -307,11 +312,11 @@ defmodule JwksVerifyTest do
     end
 
     test "the default :algs is RS256 only", %{fks: fks} do
-      assert JwksVerify.verify(fixture_token("rs256"), fks, now: @now) ==
+      assert JwksVerify.verify(fixture_token("rs256"), fks, now: @now, aud: @aud) ==
                {:ok, fixture_claims("rs256")}
 
       for {name, alg, _} <- @fixtures, alg != "RS256" do
-        assert {name, JwksVerify.verify(fixture_token(name), fks, now: @now)} ==
+        assert {name, JwksVerify.verify(fixture_token(name), fks, now: @now, aud: @aud)} ==
                  {name, {:error, :alg_not_allowed}}
       end
     end
@@ -349,7 +354,7 @@ defmodule JwksVerifyTest do
       token =
         rt_token(ctx, "RS256", claims(%{"iat" => now - 5, "nbf" => now - 5, "exp" => now + 600}))
 
-      assert {:ok, %{"sub" => "user-1"}} = JwksVerify.verify(token, ctx.ks)
+      assert {:ok, %{"sub" => "user-1"}} = JwksVerify.verify(token, ctx.ks, aud: @aud)
     end
   end
 
@@ -655,6 +660,12 @@ defmodule JwksVerifyTest do
       {"a wrong aud array", %{"aud" => ["api://other", "x"]}, [aud: @aud], :invalid_audience},
       {"an empty aud array", %{"aud" => []}, [aud: @aud], :invalid_audience},
       {"an aud not in the list", %{"aud" => "x"}, [aud: [@aud, "y"]], :invalid_audience},
+      # RFC 7519 §4.1.3: a token for some audience, to a verifier that named none.
+      {"an aud string and no :aud option", %{"aud" => @aud}, [aud: nil], :invalid_audience},
+      {"an aud array and no :aud option", %{"aud" => ["x", @aud]}, [aud: nil], :invalid_audience},
+      {"an empty aud array and no :aud option", %{"aud" => []}, [aud: nil], :invalid_audience},
+      {"a missing aud with :aud set", %{"aud" => nil}, [aud: @aud], {:missing_claim, "aud"}},
+      {"an aud number with aud: :any", %{"aud" => 5}, [aud: :any], {:invalid_claim, "aud"}},
       {"a missing sub", %{"sub" => nil}, [required: ["exp", "sub"]], {:missing_claim, "sub"}},
       {"a missing exp", %{"exp" => nil}, [], {:missing_claim, "exp"}},
       {"a missing jti", %{}, [required: ["jti"]], {:missing_claim, "jti"}},
@@ -746,7 +757,10 @@ defmodule JwksVerifyTest do
       {"exp at int64 max", %{"exp" => 9_223_372_036_854_775_807}, []},
       {"negative nbf", %{"nbf" => -5}, []},
       {"required claims present", %{}, [required: ["exp", "sub", "iss", "aud"]]},
-      {"any iss and aud when unset", %{"iss" => "x", "aud" => ["y"]}, []}
+      {"any iss when unset", %{"iss" => "x"}, []},
+      {"any aud with aud: :any (unsafe)", %{"aud" => ["y"]}, [aud: :any]},
+      {"no aud with aud: :any", %{"aud" => nil}, [aud: :any]},
+      {"no aud and no :aud option", %{"aud" => nil}, [aud: nil]}
     ]
 
     for {name, extra, opts} <- @accepted do
@@ -913,7 +927,7 @@ defmodule JwksVerifyTest do
         "raw":"été ☃",
         "":"empty name"})
 
-      assert check(rt_token(ctx, "RS256", payload), ctx.ks) ==
+      assert check(rt_token(ctx, "RS256", payload), ctx.ks, aud: :any) ==
                {:ok,
                 %{
                   "exp" => 1_700_003_600,
@@ -942,7 +956,7 @@ defmodule JwksVerifyTest do
 
     test "floats stay floats and integers stay integers", ctx do
       payload = ~s({"exp":1700003600,"f":1.0,"g":-0.0,"i":1,"h":100})
-      assert {:ok, claims} = check(rt_token(ctx, "RS256", payload), ctx.ks)
+      assert {:ok, claims} = check(rt_token(ctx, "RS256", payload), ctx.ks, aud: :any)
       assert is_float(claims["f"]) and claims["f"] == 1.0
       assert is_float(claims["g"])
       assert claims["i"] === 1
@@ -995,6 +1009,91 @@ defmodule JwksVerifyTest do
     end
   end
 
+  describe "peek_unverified/1" do
+    test "returns header and claims of a valid token, exactly as verify/3 does", ctx do
+      token = rt_token(ctx, "ES256", claims(%{"big" => 18_446_744_073_709_551_616, "f" => 1.5}))
+      {:ok, verified} = check(token, ctx.ks, aud: @aud)
+
+      assert JwksVerify.peek_unverified(token) ==
+               {:ok, %{header: header_of(token), claims: verified}}
+    end
+
+    test "checks nothing a verify would: forged, expired, unsigned, unknown kid", ctx do
+      forged = token(ctx.attacker.rsa, "RS256", claims(), %{"kid" => "rt-rsa"})
+      expired = rt_token(ctx, "RS256", claims(%{"exp" => @now - 7200}))
+      unsigned = unsigned_token(~s({"alg":"none"}), ~s({"sub":"x"}))
+      hs = hs256_token("secret", %{"sub" => "x"}, %{"kid" => "nobody"})
+
+      assert check(forged, ctx.ks) == {:error, :bad_signature}
+      assert {:ok, %{claims: %{"sub" => "user-1"}}} = JwksVerify.peek_unverified(forged)
+      assert {:ok, %{claims: %{"exp" => _}}} = JwksVerify.peek_unverified(expired)
+
+      assert JwksVerify.peek_unverified(unsigned) ==
+               {:ok, %{header: %{"alg" => "none"}, claims: %{"sub" => "x"}}}
+
+      assert {:ok, %{header: %{"alg" => "HS256", "kid" => "nobody"}}} =
+               JwksVerify.peek_unverified(hs)
+    end
+
+    test "hostile tokens get verify's reasons", ctx do
+      good = rt_token(ctx, "RS256")
+      {h, p, s} = segments(good)
+      deep = String.duplicate("[", @deep) <> String.duplicate("]", @deep)
+      at_limit = String.duplicate("[", 31) <> String.duplicate("]", 31)
+      too_deep = String.duplicate("[", 32) <> String.duplicate("]", 32)
+
+      cases = [
+        {String.duplicate("a", 32_769), :token_too_large},
+        {h <> "." <> p, :malformed_token},
+        {good <> ".x", :malformed_token},
+        {"." <> p <> "." <> s, :malformed_token},
+        {h <> "=." <> p <> "." <> s, :bad_base64},
+        {h <> "." <> p <> "+." <> s, :bad_base64},
+        {h <> "." <> p <> "." <> s <> "*", :bad_base64},
+        {unsigned_token(~s({"alg":"RS256"}) <> " x", "{}"), :bad_header},
+        {unsigned_token("[]", "{}"), :bad_header},
+        {unsigned_token(~s({"alg":"RS256","alg":"none"}), "{}"), :bad_header},
+        {unsigned_token(<<"{\"alg\":\"", 0xFF, "\"}">>, "{}"), :bad_header},
+        {unsigned_token(~s({"a":#{deep}}), "{}"), :bad_header},
+        {unsigned_token(~s({"a":1e999}), "{}"), :bad_header},
+        {unsigned_token(~s({"alg":"RS256"}), <<"{\"sub\":\"", 0xC0, 0x80, "\"}">>), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), ~s({"a":#{too_deep}})), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), ~s({"sub":"a","sub":"b"})), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), ~s({"n":01})), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), ~s({"n":1e400})), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), "[1]"), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), "hello"), :bad_payload}
+      ]
+
+      for {token, reason} <- cases do
+        assert JwksVerify.peek_unverified(token) == {:error, reason},
+               "#{inspect(reason)} for #{inspect(binary_part(token, 0, min(60, byte_size(token))))}"
+      end
+
+      assert {:ok, _} = JwksVerify.peek_unverified(unsigned_token("{}", ~s({"a":#{at_limit}})))
+    end
+
+    test "a token just under the size limit is read, one byte more is not" do
+      prefix = unsigned_token("{}", ~s({"pad":""}))
+      {h, _, _} = segments(prefix)
+      # payload {"pad":"xxx"} with padding chosen so the token is exactly 32768 bytes
+      fill = fn n ->
+        h <> "." <> b64(~s({"pad":") <> String.duplicate("x", n) <> ~s("})) <> "."
+      end
+
+      n = Enum.find(24_000..24_600, fn n -> byte_size(fill.(n)) == 32_768 end)
+
+      assert {:ok, %{claims: %{"pad" => _}}} = JwksVerify.peek_unverified(fill.(n))
+      assert JwksVerify.peek_unverified(fill.(n) <> "A") == {:error, :token_too_large}
+    end
+
+    test "a token that is not a binary raises ArgumentError; Erlang gets badarg" do
+      assert_raise ArgumentError, ~r/token/, fn -> JwksVerify.peek_unverified(~c"a.b.c") end
+      assert_raise ArgumentError, fn -> JwksVerify.peek_unverified(nil) end
+      assert {:badarg, _} = catch_error(:jwks_verify.peek_unverified(42))
+    end
+  end
+
   describe "options" do
     test "prepared once with options/1 and reused", ctx do
       opts = JwksVerify.options(algs: ["ES256"], now: @now, iss: @iss, aud: @aud, leeway: 5)
@@ -1004,8 +1103,8 @@ defmodule JwksVerifyTest do
     end
 
     test "a map of options is taken too", ctx do
-      assert JwksVerify.verify(rt_token(ctx, "ES256"), ctx.ks, %{algs: ["ES256"], now: @now}) ==
-               {:ok, claims()}
+      opts = %{algs: ["ES256"], now: @now, aud: @aud}
+      assert JwksVerify.verify(rt_token(ctx, "ES256"), ctx.ks, opts) == {:ok, claims()}
     end
 
     @bad_options [
@@ -1128,6 +1227,15 @@ defmodule JwksVerifyTest do
       assert %JwksVerify.Options{} = opts
       assert inspect(opts) =~ ~s(#JwksVerify.Options<algs: ["ES256"], aud: ["api"], leeway: 5)
       assert JwksVerify.options(opts) == opts
+    end
+
+    test "aud: :any is the one atom :aud takes, and shows in inspect and options_map" do
+      assert inspect(JwksVerify.options(aud: :any)) =~ "aud: :any"
+      assert %{aud: :any} = :jwks_verify.options_map(:jwks_verify.options(%{aud: :any}))
+
+      for bad <- [:all, nil, true, "", [], [:any]] do
+        assert_raise ArgumentError, ~r/:aud.*atom any/s, fn -> JwksVerify.options(aud: bad) end
+      end
     end
   end
 
