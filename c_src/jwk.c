@@ -148,39 +148,75 @@ end:
     return rc;
 }
 
+/* The group orders (FIPS 186-4 D.1.2, SEC 2 §2.4): they bound r and s (RFC
+ * 7518 §3.4), kept as bytes so the verify path compares without BIGNUMs.
+ * Written out, as building a group to ask costs more than the rest of a
+ * key's import (test_jwk.c holds them against OpenSSL's). */
 static const struct {
     const char *jwk_name, *ossl_name;
     int crv;
     size_t coord;
+    const char *order;
 } curves[] = {
-    {"P-256", "prime256v1", JV_CRV_P256, 32},
-    {"P-384", "secp384r1", JV_CRV_P384, 48},
-    {"P-521", "secp521r1", JV_CRV_P521, 66},
+    {"P-256", "prime256v1", JV_CRV_P256, 32,
+     "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"},
+    {"P-384", "secp384r1", JV_CRV_P384, 48,
+     "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52"
+     "973"},
+    {"P-521", "secp521r1", JV_CRV_P521, 66,
+     "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+     "fa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409"},
 };
 
-/* The order bounds r and s (RFC 7518 §3.4 via FIPS 186-4); kept as bytes so
- * the verify path compares without BIGNUMs. */
-static jv_err
-ec_order(const char *name, uint8_t *out, size_t len)
+static void
+ec_order(const char *hex, uint8_t *out, size_t len)
 {
-    EC_GROUP *g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(name));
-    jv_err rc = JV_ERR_INTERNAL_ERROR;
+    for (size_t i = 0; i < len; i++) {
+        unsigned hi = (unsigned)hex[2 * i], lo = (unsigned)hex[2 * i + 1];
+        hi = hi <= '9' ? hi - '0' : hi - 'a' + 10;
+        lo = lo <= '9' ? lo - '0' : lo - 'a' + 10;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+}
 
-    if (g && BN_bn2binpad(EC_GROUP_get0_order(g), out, (int)len) == (int)len)
-        rc = JV_OK;
-    EC_GROUP_free(g);
-    return rc;
+/* What building keys shares within one key set: a key holding only the
+ * parameters of each curve, made on first use and copied into every key of
+ * that curve. Importing each key from its group's name built the group anew,
+ * two thirds of a P-256 key's import. */
+typedef struct build_ctx {
+    EVP_PKEY *ec[sizeof(curves) / sizeof(curves[0])];
+} build_ctx;
+
+static void
+build_ctx_free(build_ctx *bc)
+{
+    for (size_t c = 0; c < sizeof(bc->ec) / sizeof(bc->ec[0]); c++)
+        EVP_PKEY_free(bc->ec[c]);
+}
+
+static EVP_PKEY *
+ec_params(const char *ossl_name)
+{
+    OSSL_PARAM params[2];
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *pkey = NULL;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)ossl_name, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (ctx && EVP_PKEY_fromdata_init(ctx) > 0)
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEY_PARAMETERS, params);
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
 }
 
 static jv_err
-ec_build(jv_sig_key *k, const cJSON *jwk)
+ec_build(jv_sig_key *k, const cJSON *jwk, build_ctx *bc)
 {
     jv_err rc;
     const cJSON *crv = jv_json_get(jwk, "crv");
     uint8_t *x = NULL, *y = NULL, point[1 + 2 * 66];
     size_t xlen, ylen, c, ncurves = sizeof(curves) / sizeof(curves[0]);
-    OSSL_PARAM params[3];
-    EVP_PKEY_CTX *ctx = NULL, *check = NULL;
+    EVP_PKEY_CTX *check = NULL;
 
     if (!cJSON_IsString(crv))
         return JV_ERR_INVALID_KEY;
@@ -199,31 +235,32 @@ ec_build(jv_sig_key *k, const cJSON *jwk)
     point[0] = 0x04;
     memcpy(point + 1, x, xlen);
     memcpy(point + 1 + xlen, y, ylen);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                                 (char *)curves[c].ossl_name, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * xlen);
-    params[2] = OSSL_PARAM_construct_end();
     rc = JV_ERR_INTERNAL_ERROR;
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0)
+    if (!bc->ec[c] && !(bc->ec[c] = ec_params(curves[c].ossl_name)))
+        goto end;
+    if (!(k->pkey = EVP_PKEY_new()) || EVP_PKEY_copy_parameters(k->pkey, bc->ec[c]) != 1)
         goto end;
     /* Invalid-curve attacks: the point must be on the named curve and not
-     * the identity; OpenSSL's import and public check both say so. */
+     * the identity; OpenSSL's decoding of the point and its public check
+     * both say so. The quick check leaves out n * Q = O, which only a curve
+     * with a cofactor needs (SEC 1 §3.2.2.1): on P-256, P-384 and P-521
+     * (cofactor 1) every other point on the curve has order n. The full
+     * check was 60 % of a P-256 key's import. */
     rc = JV_ERR_INVALID_EC_POINT;
-    if (EVP_PKEY_fromdata(ctx, &k->pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+    if (EVP_PKEY_set1_encoded_public_key(k->pkey, point, 1 + 2 * xlen) != 1)
         goto end;
     check = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
-    if (!check || EVP_PKEY_public_check(check) != 1)
+    if (!check || EVP_PKEY_public_check_quick(check) != 1)
         goto end;
     k->len = 2 * curves[c].coord;
-    rc = ec_order(curves[c].ossl_name, k->order, curves[c].coord);
+    ec_order(curves[c].order, k->order, curves[c].coord);
+    rc = JV_OK;
 end:
     if (rc != JV_OK) {
         EVP_PKEY_free(k->pkey);
         k->pkey = NULL;
     }
     EVP_PKEY_CTX_free(check);
-    EVP_PKEY_CTX_free(ctx);
     free(x);
     free(y);
     return rc;
@@ -361,7 +398,7 @@ key_alg(const char *name)
 /* Fills k from one JWK; k->status says whether it can be used. Only
  * allocation failures are returned as errors. */
 static jv_err
-key_parse(jv_key *k, const cJSON *jwk)
+key_parse(jv_key *k, const cJSON *jwk, build_ctx *bc)
 {
     const cJSON *kid, *kty, *alg;
     jv_err rc;
@@ -405,7 +442,7 @@ key_parse(jv_key *k, const cJSON *jwk)
         rc = rsa_build(&k->sig, jwk);
     } else if (strcmp(kty->valuestring, "EC") == 0) {
         k->sig.kty = JV_KTY_EC;
-        rc = ec_build(&k->sig, jwk);
+        rc = ec_build(&k->sig, jwk, bc);
     } else if (strcmp(kty->valuestring, "OKP") == 0) {
         k->sig.kty = JV_KTY_OKP;
         rc = okp_build(&k->sig, jwk);
@@ -566,6 +603,7 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
     cJSON *root = NULL;
     const cJSON *keys, *jwk;
     jv_keyset *ks = NULL;
+    build_ctx bc = {{NULL}};
     size_t n;
 
     *out = NULL;
@@ -591,12 +629,12 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
         goto end;
     if (!keys) {
         ks->n = 1;
-        if ((rc = key_parse(&ks->keys[0], root)) != JV_OK)
+        if ((rc = key_parse(&ks->keys[0], root, &bc)) != JV_OK)
             goto end;
     } else {
         cJSON_ArrayForEach(jwk, keys)
         {
-            if ((rc = key_parse(&ks->keys[ks->n++], jwk)) != JV_OK)
+            if ((rc = key_parse(&ks->keys[ks->n++], jwk, &bc)) != JV_OK)
                 goto end;
         }
     }
@@ -617,6 +655,7 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
     ks = NULL;
     rc = JV_OK;
 end:
+    build_ctx_free(&bc);
     jv_keyset_free(ks);
     cJSON_Delete(root);
     return rc;
