@@ -15,8 +15,12 @@
 #   jwks_verify           JwksVerify.verify/3, key set in hand, options prepared once
 #   jwks_verify_keyword   the same with a keyword list validated on every call
 #   cache                 JwksVerify.verify/3 given a JwksVerify.Cache name (static JWKS)
-#   plug_core             :jwks_verify_guard.check/3 (the Plug's and httpd's decision):
-#                         request headers in, claims out
+#   jwks_verify_dirty     the first, with verify_scheduler :dirty (every verification on a
+#                         dirty CPU scheduler; README "Scheduler usage")
+#   guard                 :jwks_verify_guard.check/3 (the Plug's and httpd's decision):
+#                         request headers in, claims out, through the cache
+#   guard_token_cache     the same through a cache with `token_cache: true`: after the
+#                         first call, a hit in its verified-token cache
 #   jose                  erlang-jose's jose_jwt:verify_strict/3 (what JOSE.JWT.verify_strict/3
 #                         calls), the right JWK pre-parsed and in hand; no claim checks
 #   jose_app              what a Phoenix app on JOSE does per request: peek the header,
@@ -69,7 +73,11 @@ defmodule JwksVerify.Bench do
         paths = [:jwks_verify, :jose, :jose_app, :public_key]
 
         paths =
-          if alg == "RS256", do: paths ++ [:jwks_verify_keyword, :cache, :plug_core], else: paths
+          if alg == "RS256",
+            do:
+              paths ++
+                [:jwks_verify_keyword, :jwks_verify_dirty, :cache, :guard, :guard_token_cache],
+            else: paths
 
         {timed, skipped} =
           paths
@@ -77,6 +85,7 @@ defmodule JwksVerify.Bench do
           |> Enum.split_with(&match?({_, {:fun, _}}, &1))
 
         funs = for {path, {:fun, fun}} <- timed, do: {path, fun}
+        funs = Enum.map(funs, fn {path, fun} -> {path, with_mode(path, fun)} end)
         figures = Map.merge(interleaved(funs, round_ms, rounds, floor), Map.new(skipped))
         report_line(alg, figures)
         {alg, figures}
@@ -127,7 +136,7 @@ defmodule JwksVerify.Bench do
   defp run_path(:cache, c) do
     if Code.ensure_loaded?(JwksVerify.Cache) do
       name = :jwks_verify_bench_cache
-      {:ok, _pid} = start_cache(name, c.jwks_json)
+      unless Process.whereis(name), do: {:ok, _pid} = start_cache(name, c.jwks_json)
       opts = JwksVerify.options(algs: [c.alg], iss: c.iss, aud: c.aud)
       token = c.token
 
@@ -140,21 +149,12 @@ defmodule JwksVerify.Bench do
     end
   end
 
-  defp run_path(:plug_core, c) do
-    if Code.ensure_loaded?(:jwks_verify_guard) and Code.ensure_loaded?(JwksVerify.Cache) do
-      name = :jwks_verify_bench_cache
-      unless Process.whereis(name), do: {:ok, _} = start_cache(name, c.jwks_json)
-      config = :jwks_verify_guard.init(cache: name, algs: [c.alg], iss: c.iss, aud: c.aud)
-      headers = request_headers(c.token)
-      path = "/api/orders/42"
+  defp run_path(:jwks_verify_dirty, c), do: run_path(:jwks_verify, c)
 
-      check(
-        fn -> :jwks_verify_guard.check(config, headers, path) end,
-        &match?({:ok, %{"sub" => _}}, &1)
-      )
-    else
-      skipped(":jwks_verify_guard or JwksVerify.Cache is not compiled in this tree")
-    end
+  defp run_path(:guard, c), do: guard_path(c, :jwks_verify_bench_cache, [])
+
+  defp run_path(:guard_token_cache, c) do
+    guard_path(c, :jwks_verify_bench_token_cache, token_cache: true)
   end
 
   defp run_path(:jose, c) do
@@ -178,6 +178,39 @@ defmodule JwksVerify.Bench do
     key = otp_public_key(jwk)
     fun = otp_verify_fun(c.alg, input, sig, key)
     check(fun, &(&1 == true))
+  end
+
+  defp guard_path(c, name, cache_opts) do
+    if Code.ensure_loaded?(:jwks_verify_guard) and Code.ensure_loaded?(JwksVerify.Cache) do
+      unless Process.whereis(name), do: {:ok, _} = start_cache(name, c.jwks_json, cache_opts)
+      {:fun, fun} = res = guard_fun(c, name)
+      # a token cache takes the token once the cache process has verified it
+      if cache_opts[:token_cache], do: wait_token_cached(fun, name)
+      res
+    else
+      skipped(":jwks_verify_guard or JwksVerify.Cache is not compiled in this tree")
+    end
+  end
+
+  defp guard_fun(c, name) do
+    config = :jwks_verify_guard.init(cache: name, algs: [c.alg], iss: c.iss, aud: c.aud)
+    headers = request_headers(c.token)
+    path = "/api/orders/42"
+
+    check(
+      fn -> :jwks_verify_guard.check(config, headers, path) end,
+      &match?({:ok, %{"sub" => _}}, &1)
+    )
+  end
+
+  defp wait_token_cached(fun, name, tries \\ 200) do
+    fun.()
+
+    case JwksVerify.Cache.info(name) do
+      %{token_cache: %{size: n}} when n > 0 -> :ok
+      _ when tries > 0 -> Process.sleep(5) && wait_token_cached(fun, name, tries - 1)
+      _ -> raise "the token cache never took the token"
+    end
   end
 
   # The usual Phoenix-on-JOSE plug body, keys pre-parsed into a map by kid.
@@ -244,8 +277,8 @@ defmodule JwksVerify.Bench do
     ]
   end
 
-  defp start_cache(name, jwks_json) do
-    case JwksVerify.Cache.start_link(name: name, jwks: jwks_json) do
+  defp start_cache(name, jwks_json, opts \\ []) do
+    case JwksVerify.Cache.start_link([name: name, jwks: jwks_json] ++ opts) do
       {:ok, pid} ->
         Process.unlink(pid)
         {:ok, pid}
@@ -256,6 +289,11 @@ defmodule JwksVerify.Bench do
   end
 
   ## Timing
+
+  # The dirty-scheduler path is the first path timed with verify_scheduler
+  # :dirty, set for its own rounds only (the switch is VM-wide).
+  defp with_mode(:jwks_verify_dirty, fun), do: {fun, :dirty}
+  defp with_mode(_path, fun), do: {fun, :auto}
 
   defp check(fun, ok?) do
     result = fun.()
@@ -331,6 +369,16 @@ defmodule JwksVerify.Bench do
     :jiffy.decode(out, [:return_maps])["floor_ns"]
   end
 
+  defp timed_round({fun, mode}, ms) do
+    JwksVerify.verify_scheduler(mode)
+
+    try do
+      timed_round(fun, ms)
+    after
+      JwksVerify.verify_scheduler(:auto)
+    end
+  end
+
   defp timed_round(fun, ms) do
     parent = self()
 
@@ -375,10 +423,50 @@ defmodule JwksVerify.Bench do
   ## Throughput: many processes verifying, with 1 then 2 schedulers online
   ## (normal and dirty CPU schedulers alike).
 
+  # Variants: the key set in hand on the scheduler the NIF picks (the main
+  # figure), the same with every verification on a dirty CPU scheduler, the
+  # request guard through the cache, and the guard with the cache's
+  # verified-token cache on (hits after the first verification).
   defp throughput(c, ms) do
     opts = JwksVerify.options(algs: [c.alg], iss: c.iss, aud: c.aud)
     {token, ks} = {c.token, c.ks}
     fun = fn -> JwksVerify.verify(token, ks, opts) end
+
+    variants =
+      [{"key_set", fun, :auto}, {"key_set_dirty", fun, :dirty}] ++
+        for {label, name} <- [
+              {"guard", :jwks_verify_bench_cache},
+              {"guard_token_cache", :jwks_verify_bench_token_cache}
+            ],
+            Process.whereis(name),
+            do: {label, guard_call(c, name), :auto}
+
+    by_variant =
+      for {label, f, mode} <- variants, into: %{} do
+        JwksVerify.verify_scheduler(mode)
+        r = throughput_of(f, ms)
+        JwksVerify.verify_scheduler(:auto)
+
+        IO.puts(
+          "  throughput (RS256, #{label}, #{r["processes"]} processes): " <>
+            Enum.map_join(r["by_schedulers"], ", ", fn {n, x} ->
+              "#{n} scheduler(s) #{round(x["tokens_per_s"])}/s"
+            end)
+        )
+
+        {label, r}
+      end
+
+    Map.put(by_variant["key_set"], "variants", by_variant)
+  end
+
+  defp guard_call(c, name) do
+    config = :jwks_verify_guard.init(cache: name, algs: [c.alg], iss: c.iss, aud: c.aud)
+    headers = request_headers(c.token)
+    fn -> :jwks_verify_guard.check(config, headers, "/api/orders/42") end
+  end
+
+  defp throughput_of(fun, ms) do
     procs = 32
     max = :erlang.system_info(:schedulers)
     ns = Enum.uniq([1, min(2, max)])
@@ -396,13 +484,6 @@ defmodule JwksVerify.Bench do
     set_online(max, :erlang.system_info(:dirty_cpu_schedulers), 50)
     pin(:all)
     by_n = Map.new(counts, fn {n, r} -> {Integer.to_string(n), r} end)
-
-    IO.puts(
-      "  throughput (RS256, #{procs} processes): " <>
-        Enum.map_join(counts, ", ", fn {n, r} ->
-          "#{n} scheduler(s) #{round(r["tokens_per_s"])}/s"
-        end)
-    )
 
     scaling =
       case by_n do

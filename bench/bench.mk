@@ -2,17 +2,18 @@
 #
 # Targets:
 #   bench          build the NIF and the bench programs, run every measurement
-#                  (bench/run.sh) and write bench/RESULTS.md and bench/results.json;
-#                  about 3 minutes on 2 cores (the budget is 10)
+#                  (bench/run.sh) and write bench/RESULTS.md, bench/results.json and the
+#                  charts (results.svg, growth.svg); about 5 minutes on 2 cores (the budget is 10)
 #   bench-deps     `test-deps` (erlang-jose, jiffy, valgrind), plus the C peers' Debian packages when missing
 #   bench-clean    remove bench/build
 #
 # Variables: BENCH_ROUND_MS (150) and BENCH_ROUNDS (11), the timing rounds;
 # BENCH_MEMORY_N (1000000); BENCH_THROUGHPUT_MS (2000); BENCH_CALLGRIND_N (100);
+# BENCH_GROWTH_ROUNDS (5) and BENCH_GROWTH_ROUND_MS (60), bench/growth.exs's rounds;
 # BENCH_QUICK=1 for a short smoke run whose figures mean little.
 
 BENCH_BUILD := bench/build
-BENCH_DEB_PACKAGES := libcjose-dev libjwt-dev valgrind
+BENCH_DEB_PACKAGES := libcjose-dev libjwt-dev valgrind gnuplot-nox
 BENCH_BINS := $(BENCH_BUILD)/floor $(BENCH_BUILD)/peers
 
 .PHONY: bench bench-deps bench-clean

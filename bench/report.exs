@@ -1,5 +1,7 @@
 # Joins what bench/run.sh measured into bench/RESULTS.md and bench/results.json
-# (and bench/results.svg when gnuplot is installed).
+# (and bench/results.svg and bench/growth.svg when gnuplot is installed).
+# bench/baseline.json holds the figures of the run before issue 16, which the
+# targets that say "keeps its ratio" and the callgrind table compare with.
 #
 #     elixir bench/report.exs OUT_DIR DEST_DIR
 #
@@ -21,6 +23,8 @@ defmodule JwksVerify.Bench.Report do
     peers = jsonl(out, "peers.jsonl") |> Map.new(&{&1["alg"], &1})
     node = jsonl(out, "node.jsonl") |> Map.new(&{&1["alg"], &1})
     beam = read_json(out, "beam.json") || %{}
+    growth = read_json(out, "growth.json")
+    baseline = read_json(dest, "baseline.json") || %{}
     callgrind = callgrind(out)
     skipped = read(out, "skipped.txt") |> lines()
     cores = jsonl(out, "cores_check.jsonl") |> Enum.map(&cores_given/1)
@@ -44,7 +48,11 @@ defmodule JwksVerify.Bench.Report do
     ratios = ratios(rows, floor, "min")
     rows_med = rows(floor, peers, node, beam, "median")
     ratios_med = ratios(rows_med, floor, "median")
-    targets = targets({rows, ratios}, {rows_med, ratios_med}, callgrind, beam)
+
+    targets =
+      targets16({rows, ratios}, {rows_med, ratios_med}, callgrind, beam, baseline) ++
+        targets({rows, ratios}, {rows_med, ratios_med}, callgrind, beam)
+
     profile = profile(out, callgrind)
 
     results = %{
@@ -64,11 +72,14 @@ defmodule JwksVerify.Bench.Report do
       "memory" => beam["memory"],
       "targets" => targets,
       "profile_rs256_core" => profile,
+      "growth" => growth,
+      "baseline" => baseline,
       "skipped" => skipped
     }
 
     chart? = chart(rows, dest)
-    md = markdown(results, chart?)
+    growth_chart? = growth && growth_chart(growth, dest)
+    md = markdown(results, chart?, growth_chart?)
     File.write!(Path.join(dest, "RESULTS.md"), md)
     File.write!(Path.join(dest, "results.json"), :jiffy.encode(results, [:pretty]))
     IO.puts(md)
@@ -87,10 +98,14 @@ defmodule JwksVerify.Bench.Report do
      "`JwksVerify.verify/3`, key set in hand, options prepared once (the NIF on the calling scheduler, claims map built)"},
     {"jwks_verify_keyword", "jwks_verify, keyword options",
      "the same, options given as a keyword list on every call"},
+    {"jwks_verify_dirty", "jwks_verify on a dirty scheduler",
+     "`JwksVerify.verify/3` with `verify_scheduler: :dirty`: every verification hops to a dirty CPU scheduler"},
     {"cache", "jwks_verify through the cache",
      "`JwksVerify.verify(token, CacheName, opts)`: ETS lookup, then the above"},
-    {"plug_core", "jwks_verify through the request guard",
-     "`:jwks_verify_guard.check/3` (the Plug's and httpd's decision): request headers in, claims out"},
+    {"guard", "jwks_verify through the guard",
+     "`:jwks_verify_guard.check/3` (the Plug's and httpd's decision): request headers in, claims out, through the cache"},
+    {"guard_token_cache", "the guard, verified-token cache hit",
+     "the same through a cache with `token_cache: true`: the token was verified before, its entry is checked again (exp, nbf)"},
     {"public_key", "`:public_key.verify/4`",
      "OTP's signature check alone on the signing input (the OTP floor)"},
     {"jose", "erlang-jose, key in hand",
@@ -231,6 +246,106 @@ defmodule JwksVerify.Bench.Report do
     end
   end
 
+  ## Targets of issue 16 (RS256 unless said; timing ones on the fastest rounds).
+
+  defp targets16({rows, _ratios}, {rows_med, _ratios_med}, callgrind, _beam, baseline) do
+    over_copy = fn r, path, alg ->
+      div_or_nil(get_in(r, [path, alg]), get_in(r, ["copy", alg]))
+    end
+
+    base_over_copy = fn alg ->
+      div_or_nil(
+        get_in(baseline, ["over_floor", "jwks_verify", alg]),
+        get_in(baseline, ["over_floor", "copy", alg])
+      )
+    end
+
+    cg_ratio = fn cg, alg ->
+      with %{"core" => c, "copy" => cp} when is_integer(c) and is_integer(cp) <- cg[alg] || %{},
+           do: c / cp,
+           else: (_ -> nil)
+    end
+
+    hit = get_in(rows, ["guard_token_cache", "RS256"])
+    hit_med = get_in(rows_med, ["guard_token_cache", "RS256"])
+
+    ([
+       target(
+         "C core instructions ≤ 1.05× the copied-context floor (callgrind)",
+         cg_ratio.(callgrind, "RS256"),
+         nil,
+         &(&1 <= 1.05),
+         "×"
+       ),
+       target(
+         "C core µs ≤ cjose's (same run; figure: core / cjose)",
+         div_or_nil(get_in(rows, ["core", "RS256"]), get_in(rows, ["cjose", "RS256"])),
+         div_or_nil(get_in(rows_med, ["core", "RS256"]), get_in(rows_med, ["cjose", "RS256"])),
+         &(&1 <= 1.0),
+         "×"
+       ),
+       target(
+         "`JwksVerify.verify/3`, key set in hand, ≤ 1.12× the copied-context floor",
+         over_copy.(rows, "jwks_verify", "RS256"),
+         over_copy.(rows_med, "jwks_verify", "RS256"),
+         &(&1 <= 1.12),
+         "×"
+       ),
+       target(
+         "through the cache ≤ 1.03× `JwksVerify.verify/3` with a key set",
+         div_or_nil(get_in(rows, ["cache", "RS256"]), get_in(rows, ["jwks_verify", "RS256"])),
+         div_or_nil(
+           get_in(rows_med, ["cache", "RS256"]),
+           get_in(rows_med, ["jwks_verify", "RS256"])
+         ),
+         &(&1 <= 1.03),
+         "×"
+       ),
+       target(
+         "through the guard ≤ 1.03× `JwksVerify.verify/3` with a key set",
+         div_or_nil(get_in(rows, ["guard", "RS256"]), get_in(rows, ["jwks_verify", "RS256"])),
+         div_or_nil(
+           get_in(rows_med, ["guard", "RS256"]),
+           get_in(rows_med, ["jwks_verify", "RS256"])
+         ),
+         &(&1 <= 1.03),
+         "×"
+       ),
+       target(
+         "verified-token cache hit through the guard ≤ 1 µs",
+         hit,
+         hit_med,
+         &(&1 <= 1.0),
+         " µs"
+       )
+     ] ++
+       Enum.flat_map(~w(RS512 PS256 ES256 EdDSA), fn alg ->
+         before_cg = cg_ratio.(baseline["callgrind"] || %{}, alg)
+         before_us = base_over_copy.(alg)
+
+         [
+           target(
+             "#{@alg_titles[alg]}: C core instructions / copied floor ≤ before (#{fmt4(before_cg)}×)",
+             cg_ratio.(callgrind, alg),
+             nil,
+             &(before_cg != nil and &1 <= before_cg),
+             "×"
+           ),
+           target(
+             "#{@alg_titles[alg]}: `JwksVerify.verify/3` / copied floor ≤ before (#{fmt4(before_us)}×)",
+             over_copy.(rows, "jwks_verify", alg),
+             over_copy.(rows_med, "jwks_verify", alg),
+             &(before_us != nil and &1 <= before_us),
+             "×"
+           )
+         ]
+       end))
+    |> Enum.map(&Map.put(&1, "issue", 16))
+  end
+
+  defp fmt4(nil), do: "?"
+  defp fmt4(x), do: :erlang.float_to_binary(x * 1.0, decimals: 4)
+
   ## Targets of issue 9.
 
   # Each timing target is judged on the fastest rounds, and shown on the median
@@ -253,9 +368,9 @@ defmodule JwksVerify.Bench.Report do
        &(&1 >= 3), "×"},
       {"≥ 1.8× faster than `:public_key.verify/4` (RS256)",
        fn r, _ -> speedup(r, "public_key") end, &(&1 >= 1.8), "×"},
-      {"cache + Plug core ≤ 1.10× `JwksVerify.verify/3` with a key set (RS256)",
+      {"cache + guard ≤ 1.10× `JwksVerify.verify/3` with a key set (RS256)",
        fn r, _ ->
-         div_or_nil(get_in(r, ["plug_core", "RS256"]), get_in(r, ["jwks_verify", "RS256"]))
+         div_or_nil(get_in(r, ["guard", "RS256"]), get_in(r, ["jwks_verify", "RS256"]))
        end, &(&1 <= 1.10), "×"}
     ]
     |> Enum.map(fn {name, figure, ok?, unit} ->
@@ -303,6 +418,7 @@ defmodule JwksVerify.Bench.Report do
         " MB"
       )
     ])
+    |> Enum.map(&Map.put(&1, "issue", 9))
   end
 
   defp speedup(rows, other),
@@ -326,7 +442,7 @@ defmodule JwksVerify.Bench.Report do
 
   ## Markdown
 
-  defp markdown(r, chart?) do
+  defp markdown(r, chart?, growth_chart?) do
     env = r["env"]
     rows = r["us_per_op"]
     med = r["us_per_op_median"]
@@ -378,17 +494,17 @@ defmodule JwksVerify.Bench.Report do
             end
           end) <> " |\n"
       end),
-      callgrind_md(r["callgrind"]),
+      callgrind_md(r["callgrind"], r["baseline"]["callgrind"]),
+      scheduler_md(rows, med, r["throughput"]),
       throughput_md(r["throughput"], r["node_jose_64_in_flight_us"], r["cores_check"]),
       memory_md(r["memory"]),
-      "\n## Targets (issue 9)\n\nTiming targets are judged on the fastest rounds; the median rounds are shown too.\n\n",
-      "| target | this run | median rounds | met |\n|---|---:|---:|---|\n",
-      Enum.map(r["targets"], fn t ->
-        "| #{t["target"]} | #{figure(t["figure"], t["unit"])} | " <>
-          "#{if t["figure_median"], do: figure(t["figure_median"], t["unit"]), else: ""} | " <>
-          "#{met(t["met"])}#{if t["figure_median"] && t["met_median"] != t["met"], do: " (median rounds: #{met(t["met_median"])})"} |\n"
-      end),
-      profile_md(r["profile_rs256_core"]),
+      growth_md(r["growth"], growth_chart?),
+      "\n## Targets (issue 16)\n\nRS256 unless said. Timing targets are judged on the fastest rounds; ",
+      "the median rounds are shown too. \"Before\" is bench/baseline.json (the run before issue 16).\n\n",
+      targets_md(Enum.filter(r["targets"], &(&1["issue"] == 16))),
+      "\n## Earlier targets (issue 9)\n\n",
+      targets_md(Enum.filter(r["targets"], &(&1["issue"] == 9))),
+      profile_md(r["profile_rs256_core"], r["baseline"]["profile_rs256_core"]),
       if(r["skipped"] != [],
         do: "\n## Skipped\n\n" <> Enum.map_join(r["skipped"], "", &"- #{&1}\n"),
         else: ""
@@ -399,28 +515,151 @@ defmodule JwksVerify.Bench.Report do
     |> IO.iodata_to_binary()
   end
 
-  defp figure(nil, _unit), do: "not measured"
-  defp figure(v, unit), do: "#{v}#{unit(unit)}"
-
-  defp callgrind_md(cg) when map_size(cg) > 0 do
+  defp targets_md(ts) do
     [
-      "\n## Instructions per verification (callgrind)\n\n",
-      "Counted by `valgrind --tool=callgrind --toggle-collect` around a loop of #{cg["RS256"]["verifications"]} verifications ",
-      "after a warm-up; stable from run to run, unlike time on a shared machine.\n\n",
-      "| algorithm | OpenSSL floor | context copied | C core | core − floor | core / floor | core / copied |\n",
-      "|---|---:|---:|---:|---:|---:|---:|\n",
-      Enum.map(Enum.filter(@algs, &(cg[&1]["floor"] && cg[&1]["core"])), fn alg ->
-        c = cg[alg]
-        copy = if c["copy"], do: group(c["copy"]), else: "—"
-        over_copy = if c["copy"], do: Float.round(c["core"] / c["copy"], 4), else: "—"
-
-        "| #{@alg_titles[alg]} | #{group(c["floor"])} | #{copy} | #{group(c["core"])} | " <>
-          "#{group(c["core"] - c["floor"])} | #{c["core_over_floor"]} | #{over_copy} |\n"
+      "| target | this run | median rounds | met |\n|---|---:|---:|---|\n",
+      Enum.map(ts, fn t ->
+        "| #{t["target"]} | #{figure(t["figure"], t["unit"])} | " <>
+          "#{if t["figure_median"], do: figure(t["figure_median"], t["unit"]), else: ""} | " <>
+          "#{met(t["met"])}#{if t["figure_median"] && t["met_median"] != t["met"], do: " (median rounds: #{met(t["met_median"])})"} |\n"
       end)
     ]
   end
 
-  defp callgrind_md(_),
+  # Normal scheduler (the default for this token) against every verification
+  # on a dirty CPU scheduler: one call at a time, and throughput.
+  defp scheduler_md(rows, med, t) do
+    auto = get_in(rows, ["jwks_verify", "RS256"])
+    dirty = get_in(rows, ["jwks_verify_dirty", "RS256"])
+    variants = (t || %{})["variants"] || %{}
+
+    if auto && dirty do
+      [
+        "\n## Scheduler: normal or dirty (RS256)\n\n",
+        "`verify_scheduler: :auto` (the default) runs this token on the calling normal scheduler; ",
+        "`:dirty` sends every verification to a dirty CPU scheduler (README \"Scheduler usage\").\n\n",
+        "| | µs per call | median round | tokens/s, 1 scheduler | tokens/s, 2 schedulers |\n",
+        "|---|---:|---:|---:|---:|\n",
+        for {label, path, v} <- [
+              {"`:auto` (normal scheduler)", "jwks_verify", "key_set"},
+              {"`:dirty`", "jwks_verify_dirty", "key_set_dirty"}
+            ] do
+          by = get_in(variants, [v, "by_schedulers"]) || %{}
+
+          "| #{label} | #{fmt(get_in(rows, [path, "RS256"]))} | #{fmt(get_in(med, [path, "RS256"]))} | " <>
+            "#{tps(by["1"])} | #{tps(by["2"])} |\n"
+        end,
+        "\nThe hop costs #{fmt(dirty - auto)} µs per call here (#{fmt_ratio(dirty / auto)}).\n"
+      ]
+    else
+      ""
+    end
+  end
+
+  defp tps(%{"tokens_per_s" => x}), do: group(round(x))
+  defp tps(_), do: "—"
+
+  ## How the cost grows (bench/growth.exs)
+
+  defp growth_md(nil, _), do: ""
+
+  defp growth_md(g, chart?) do
+    [
+      "\n## How the cost grows\n\n",
+      "bench/growth.exs: µs per call, fastest of #{g["rounds"]} rounds of #{g["round_ms"]} ms (median beside), ",
+      "on the scheduler the NIF picks for the call.",
+      if(chart?, do: "\n\n![How the cost grows](growth.svg)\n", else: "\n"),
+      "\n### Keys in the set (RS256, RSA-2048 keys)\n\n",
+      "| keys | with a kid | no kid, signing key first | no kid, signing key fifth (refused after 4 tries) |\n",
+      "|---:|---:|---:|---:|\n",
+      Enum.map(g["keys"], fn r ->
+        "| #{group(r["keys"])} | #{gus(r["kid"])} | #{gus(r["no_kid_first"])} | #{gus(r["no_kid_beyond_4"])} |\n"
+      end),
+      "\n### Token size (RS256)\n\n",
+      "| token | bytes | scheduler | µs | median µs |\n|---|---:|---|---:|---:|\n",
+      Enum.map(g["token_size"], fn r ->
+        what =
+          if r["kind"] == "members",
+            do: "#{r["n"]} claims (members)",
+            else: "#{r["n"]} KiB (one padding claim)"
+
+        "| #{what} | #{group(r["bytes"])} | #{r["scheduler"]} | #{fmt(r["us"])} | #{fmt(r["us_median"])} |\n"
+      end),
+      "\n### Key set parsing (`key_set/1`, dirty CPU scheduler), µs per key\n\n",
+      "| key type | " <> Enum.map_join(jwks_counts(g), " | ", &"#{group(&1)} keys") <> " |\n",
+      "|---|" <> String.duplicate("---:|", length(jwks_counts(g))) <> "\n",
+      for type <- Enum.uniq(Enum.map(g["jwks"]["parse"], & &1["type"])) do
+        "| #{type} | " <>
+          Enum.map_join(jwks_counts(g), " | ", fn n ->
+            case Enum.find(g["jwks"]["parse"], &(&1["type"] == type and &1["keys"] == n)) do
+              %{"us_per_key" => u} -> fmt(u)
+              %{"error" => e, "bytes" => b} -> "#{e} (#{Float.round(b / 1_048_576, 1)} MiB)"
+              _ -> "—"
+            end
+          end) <> " |\n"
+      end,
+      "\nA cache's refetch (`JwksVerify.Cache.refresh/1` against a loopback HTTP issuer): the fetch and ",
+      "`key_set/1` run in a process of their own, the cache process only installs the result.\n\n",
+      "| key set | refresh took | the cache process's longest answer meanwhile |\n|---|---:|---:|\n",
+      Enum.map(g["jwks"]["refetch"], fn r ->
+        if r["error"],
+          do: "| #{group(r["keys"])} #{r["type"]} keys | #{r["error"]} | |\n",
+          else:
+            "| #{group(r["keys"])} #{r["type"]} keys | #{r["refresh_ms"]} ms | #{r["longest_call_ms"]} ms |\n"
+      end),
+      "\n### Refused tokens (RS256, key set in hand)\n\n",
+      "What making such a token costs an attacker (changing one character of a token seen once): ",
+      "#{fmt(hd(g["refusals"])["attacker_us"])} µs.\n\n",
+      "| reason | token | µs per refusal | median µs |\n|---|---|---:|---:|\n",
+      Enum.map(g["refusals"], fn r ->
+        "| `#{r["got"]}` | #{r["what"]} | #{fmt(r["us"])} | #{fmt(r["us_median"])} |\n"
+      end),
+      "\n### The longest a verification holds a normal scheduler\n\n",
+      "Tokens up to 8 KiB against keys up to RSA-4096 stay on the calling normal scheduler; ",
+      "each call timed alone, 300 calls.\n\n",
+      "| token | bytes | answer | fastest µs | median µs | slowest µs |\n|---|---:|---|---:|---:|---:|\n",
+      Enum.map(g["normal_hold"], fn r ->
+        "| #{r["what"]} | #{group(r["bytes"])} | #{r["result"]} | #{fmt(r["fastest_us"])} | " <>
+          "#{fmt(r["median_us"])} | #{fmt(r["slowest_us"])} |\n"
+      end)
+    ]
+  end
+
+  defp jwks_counts(g), do: g["jwks"]["parse"] |> Enum.map(& &1["keys"]) |> Enum.uniq()
+  defp gus(nil), do: "—"
+  defp gus(%{"us" => u, "us_median" => m}), do: "#{fmt(u)} (#{fmt(m)})"
+
+  defp figure(nil, _unit), do: "not measured"
+  defp figure(v, unit), do: "#{v}#{unit(unit)}"
+
+  defp callgrind_md(cg, before) when map_size(cg) > 0 do
+    before = before || %{}
+
+    [
+      "\n## Instructions per verification (callgrind)\n\n",
+      "Counted by `valgrind --tool=callgrind --toggle-collect` around a loop of #{cg["RS256"]["verifications"]} verifications ",
+      "after a warm-up; stable from run to run, unlike time on a shared machine. ",
+      "\"Before\": the C core in the run before issue 16 (bench/baseline.json; its floors were within a few ",
+      "hundred instructions of these).\n\n",
+      "| algorithm | OpenSSL floor | context copied | C core | core − copied | core / floor | core / copied | C core before | before / copied |\n",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+      Enum.map(Enum.filter(@algs, &(cg[&1]["floor"] && cg[&1]["core"])), fn alg ->
+        c = cg[alg]
+        b = before[alg] || %{}
+        copy = if c["copy"], do: group(c["copy"]), else: "—"
+        over_copy = if c["copy"], do: Float.round(c["core"] / c["copy"], 4), else: "—"
+        extra = if c["copy"], do: group(c["core"] - c["copy"]), else: "—"
+        b_core = if b["core"], do: group(b["core"]), else: "—"
+
+        b_ratio = if b["core"] && b["copy"], do: Float.round(b["core"] / b["copy"], 4), else: "—"
+
+        "| #{@alg_titles[alg]} | #{group(c["floor"])} | #{copy} | #{group(c["core"])} | " <>
+          "#{extra} | #{c["core_over_floor"]} | #{over_copy} | #{b_core} | #{b_ratio} |\n"
+      end)
+    ]
+  end
+
+  defp callgrind_md(_, _),
     do: "\n## Instructions per verification\n\nNot measured (valgrind missing).\n"
 
   defp throughput_md(%{"by_schedulers" => by} = t, node64, cores) do
@@ -476,13 +715,26 @@ defmodule JwksVerify.Bench.Report do
 
   defp memory_md(_), do: ""
 
-  defp profile_md([]), do: ""
+  defp profile_md([], _), do: ""
 
-  defp profile_md(p) do
+  defp profile_md(p, before) do
     [
       "\n## Where the C core's instructions go (RS256, inclusive, per verification)\n\n",
+      "What is left above the signature check (`jv_sig_key_verify`, the copied-context floor's own work):\n\n",
       "| function | in | instructions |\n|---|---|---:|\n",
-      Enum.map(p, &"| `#{&1["function"]}` | #{&1["where"]} | #{group(&1["instructions"])} |\n")
+      Enum.map(p, &"| `#{&1["function"]}` | #{&1["where"]} | #{group(&1["instructions"])} |\n"),
+      if before && before != [] do
+        [
+          "\nBefore issue 16 (bench/baseline.json):\n\n",
+          "| function | in | instructions |\n|---|---|---:|\n",
+          Enum.map(
+            before,
+            &"| `#{&1["function"]}` | #{&1["where"]} | #{group(&1["instructions"])} |\n"
+          )
+        ]
+      else
+        ""
+      end
     ]
   end
 
@@ -534,6 +786,121 @@ defmodule JwksVerify.Bench.Report do
       status == 0 and File.exists?(svg)
     else
       File.rm(Path.join(dest, "results.svg"))
+      false
+    end
+  end
+
+  # Four panels in one SVG (gnuplot multiplot), as results.svg is drawn.
+  defp growth_chart(g, dest) do
+    gnuplot = System.find_executable("gnuplot")
+    svg = Path.join(dest, "growth.svg")
+
+    if gnuplot do
+      block = fn name, rows ->
+        "$#{name} << EOD\n" <> Enum.map_join(rows, "", &(Enum.join(&1, " ") <> "\n")) <> "EOD\n"
+      end
+
+      num = fn
+        nil -> "NaN"
+        %{"us" => u} -> u
+        u -> u
+      end
+
+      keys =
+        block.(
+          "keys",
+          for(
+            r <- g["keys"],
+            do: [r["keys"], num.(r["kid"]), num.(r["no_kid_first"]), num.(r["no_kid_beyond_4"])]
+          )
+        )
+
+      size_rows = fn kind ->
+        for r <- g["token_size"], r["kind"] == kind, do: [r["bytes"], r["us"]]
+      end
+
+      sizes = block.("members", size_rows.("members")) <> block.("kib", size_rows.("kib"))
+      types = Enum.uniq(Enum.map(g["jwks"]["parse"], & &1["type"]))
+
+      parse =
+        types
+        |> Enum.with_index()
+        |> Enum.map_join(fn {type, i} ->
+          block.(
+            "t#{i}",
+            for(
+              r <- g["jwks"]["parse"],
+              r["type"] == type,
+              r["us_per_key"],
+              do: [r["keys"], r["us_per_key"]]
+            )
+          )
+        end)
+
+      refusals = block.("ref", for(r <- g["refusals"], do: [~s("#{r["reason"]}"), r["us"]]))
+
+      parse_plot =
+        types
+        |> Enum.with_index()
+        |> Enum.map_join(", ", fn {type, i} ->
+          "$t#{i} using 1:2 with linespoints pt 7 title '#{type}'"
+        end)
+
+      script = """
+      set terminal svg size 1000,760 dynamic font "sans,11"
+      set output '#{svg}'
+      #{keys}#{sizes}#{parse}#{refusals}
+      set multiplot layout 2,2 title 'How the cost grows (µs, fastest round, lower is better)'
+      set grid
+      set logscale x
+      set key top left
+      set xlabel 'keys in the set'
+      set ylabel 'µs per RS256 verification'
+      set yrange [0:*]
+      set title 'Keys in the set'
+      set key center right
+      set pointsize 0.8
+      plot $keys using 1:2 with linespoints pt 7 title 'with a kid', \\
+           $keys using 1:3 with linespoints pt 5 title 'no kid, key first', \\
+           $keys using 1:4 with linespoints pt 9 title 'no kid, key fifth (refused)'
+      set title 'Token size (RS256)'
+      set key top left
+      set xlabel 'token bytes (over 8192: dirty scheduler)'
+      set ylabel 'µs per verification'
+      set arrow 1 from 8192, graph 0 to 8192, graph 1 nohead dt 2
+      plot $members using 1:2 with linespoints pt 7 title '1 to 1000 claims', \\
+           $kib using 1:2 with linespoints pt 5 title '1, 8, 32 KiB (one padding claim)'
+      unset arrow 1
+      set title 'key\\_set/1 per key'
+      set xlabel 'keys in the document'
+      set ylabel 'µs per key'
+      plot #{parse_plot}
+      unset logscale x
+      set title 'Refused tokens (RS256)'
+      set xlabel ''
+      set ylabel 'µs per refusal'
+      set style fill solid 0.8 border -1
+      set boxwidth 0.6
+      set xtics noenhanced font ",9"
+      set key off
+      plot $ref using 0:2:xtic(1) with boxes lc rgb '#4a7ab5', \\
+           '' using 0:2:(sprintf('%.2f', $2)) with labels offset 0,0.7
+      unset multiplot
+      """
+
+      gp =
+        Path.join(
+          System.tmp_dir!(),
+          "jwks_verify_growth_#{System.unique_integer([:positive])}.gp"
+        )
+
+      File.write!(gp, script)
+      {output, status} = System.cmd(gnuplot, [gp], stderr_to_stdout: true)
+      File.rm(gp)
+      if status != 0, do: IO.puts(:stderr, "gnuplot failed, no growth chart:\n" <> output)
+      status == 0 and File.exists?(svg)
+    else
+      File.rm(svg)
       false
     end
   end

@@ -4,8 +4,9 @@
 # Called by `make bench` once bench/build/floor and bench/build/peers are built
 # (see bench/bench.mk for the variables). Each step writes its figures under
 # bench/build/out; bench/report.exs joins them into bench/RESULTS.md and
-# bench/results.json. A missing optional tool (valgrind, node, npm, gnuplot)
-# skips its step with a line saying so.
+# bench/results.json (and the charts bench/results.svg, bench/growth.svg). A
+# missing optional tool (valgrind, node, npm, gnuplot) skips its step with a
+# line saying so.
 set -euo pipefail
 
 B=${BENCH_BUILD:-bench/build}
@@ -15,7 +16,9 @@ ALGS="RS256 RS512 PS256 ES256 EdDSA"
 if [ -n "${BENCH_QUICK:-}" ]; then
   : "${BENCH_ROUND_MS:=50}" "${BENCH_ROUNDS:=3}" "${BENCH_MEMORY_N:=20000}"
   : "${BENCH_THROUGHPUT_MS:=500}" "${BENCH_CALLGRIND_N:=10}"
+  : "${BENCH_GROWTH_ROUNDS:=2}" "${BENCH_GROWTH_ROUND_MS:=20}"
 fi
+export BENCH_GROWTH_ROUNDS=${BENCH_GROWTH_ROUNDS:-5} BENCH_GROWTH_ROUND_MS=${BENCH_GROWTH_ROUND_MS:-60}
 export BENCH_ROUND_MS=${BENCH_ROUND_MS:-150} BENCH_ROUNDS=${BENCH_ROUNDS:-11}
 export BENCH_MEMORY_N=${BENCH_MEMORY_N:-1000000} BENCH_THROUGHPUT_MS=${BENCH_THROUGHPUT_MS:-2000}
 CG_N=${BENCH_CALLGRIND_N:-100}
@@ -88,8 +91,11 @@ fi
 step "two-core check: one floor process, then two at once"
 cores_check
 
-step "BEAM: jwks_verify, the cache, the Plug core, JOSE, :public_key; throughput; memory"
+step "BEAM: jwks_verify (normal and dirty scheduler), the cache, the guard, JOSE, :public_key; throughput; memory"
 BENCH_FIXTURES=$FIX BENCH_OUT=$OUT BENCH_FLOOR=$B/floor mix run bench/bench.exs
+
+step "BEAM: how the cost grows (keys, token size, key set parsing, refusals, normal-scheduler hold)"
+BENCH_OUT=$OUT mix run bench/growth.exs
 
 step "C: the floor again, to see how much the machine drifted during the run"
 "$B/floor" time "$FIX" "$BENCH_ROUND_MS" "$BENCH_ROUNDS" RS256 | tee "$OUT/floor_after.jsonl"
