@@ -55,7 +55,9 @@ defmodule JwksVerify do
     * `:unsupported_crit` - the header has `crit` (we understand no extension)
     * `:invalid_typ` - `typ` does not match the `:typ` option
     * `:unknown_kid` - no key in the set has the token's `kid`
-    * `:ambiguous_kid` - several keys in the set share the token's `kid`
+    * `:ambiguous_kid` - several signing keys under the token's `kid` fit its
+      `alg` (keys of different types may share a `kid`, RFC 7517 §4.5: the
+      one whose `kty`/`crv` fits the `alg` is used)
     * `:no_matching_key` - the token has no `kid` and no key fits its `alg`
     * `:key_alg_mismatch` - the selected key's own `alg` differs from the token's
     * `:key_type_mismatch` - the selected key's `kty`/`crv` does not fit the `alg`

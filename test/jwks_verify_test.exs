@@ -485,7 +485,7 @@ defmodule JwksVerifyTest do
       assert check(token, ctx.ks) == {:error, :unknown_kid}
     end
 
-    test "two keys under the token's kid is :ambiguous_kid", ctx do
+    test "two keys of one type under the token's kid is :ambiguous_kid", ctx do
       jwks = [
         public_jwk(ctx.keys.rsa, %{"kid" => "dup"}),
         public_jwk(ctx.attacker.rsa, %{"kid" => "dup"})
@@ -494,6 +494,51 @@ defmodule JwksVerifyTest do
       {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
       token = token(ctx.keys.rsa, "RS256", claims(), %{"kid" => "dup"})
       assert check(token, ks) == {:error, :ambiguous_kid}
+    end
+
+    test "keys of different types may share a kid: the one that fits the alg is used", ctx do
+      # RFC 7517 §4.5; an encryption key under the kid does not compete either.
+      jwks = [
+        public_jwk(ctx.keys.rsa, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.p256, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.p384, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.ed, %{"kid" => "shared"}),
+        public_jwk(ctx.attacker.rsa, %{"kid" => "shared", "use" => "enc"})
+      ]
+
+      {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
+
+      for {alg, key} <- [
+            {"RS256", :rsa},
+            {"PS384", :rsa},
+            {"ES256", :p256},
+            {"ES384", :p384},
+            {"EdDSA", :ed}
+          ] do
+        token = token(ctx.keys[key], alg, claims(), %{"kid" => "shared"})
+        assert {alg, check(token, ks)} == {alg, {:ok, claims()}}
+        assert {:ok, %{header: %{"kid" => "shared"}}} = check_jws(token, ks)
+        forged = token(ctx.attacker[key], alg, claims(), %{"kid" => "shared"})
+        assert {alg, check(forged, ks)} == {alg, {:error, :bad_signature}}
+      end
+
+      es512 = token(ctx.keys.p521, "ES512", claims(), %{"kid" => "shared"})
+      assert check(es512, ks) == {:error, :key_type_mismatch}
+    end
+
+    test "two keys of one type under the kid stay :ambiguous_kid beside another type", ctx do
+      jwks = [
+        public_jwk(ctx.keys.p256, %{"kid" => "dup"}),
+        public_jwk(ctx.attacker.p256, %{"kid" => "dup"}),
+        public_jwk(ctx.keys.rsa, %{"kid" => "dup"})
+      ]
+
+      {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
+      token = token(ctx.keys.p256, "ES256", claims(), %{"kid" => "dup"})
+      assert check(token, ks) == {:error, :ambiguous_kid}
+
+      assert check(token(ctx.keys.rsa, "RS256", claims(), %{"kid" => "dup"}), ks) ==
+               {:ok, claims()}
     end
 
     test "a kid-less token no key fits is :no_matching_key", ctx do
