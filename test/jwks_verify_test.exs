@@ -264,6 +264,18 @@ defmodule JwksVerifyTest do
       end
     end
 
+    test "a number beyond a double anywhere in the document is :bad_json", ctx do
+      jwk = jwks_json([public_jwk(ctx.keys.rsa, %{"kid" => "k"})])
+
+      assert {:ok, _} =
+               JwksVerify.key_set(String.replace(jwk, ~s({"keys"), ~s({"x":1e308,"keys")))
+
+      for n <- ["1e999", "-1e400", "[2e308]"] do
+        doc = String.replace(jwk, ~s({"keys"), ~s({"x":#{n},"keys"))
+        assert JwksVerify.key_set(doc) == {:error, :bad_json}, doc
+      end
+    end
+
     test "refuses a JWKS over 4 MiB before parsing it" do
       doc = ~s({"keys": []}) <> String.duplicate(" ", 4 * 1024 * 1024)
       assert JwksVerify.key_set(doc) == {:error, :jwks_too_large}
@@ -735,13 +747,17 @@ defmodule JwksVerifyTest do
     end
 
     @raw_payload_refusals [
-      {"exp 1e400", ~s({"exp":1e400}), {:invalid_claim, "exp"}},
+      # beyond a double: refused by the JSON layer before any claim is read
+      {"exp 1e400", ~s({"exp":1e400}), :bad_payload},
+      {"exp -1e400", ~s({"exp":-1e400}), :bad_payload},
+      {"another claim 1e400", ~s({"exp":1700003600,"x":[1e400]}), :bad_payload},
+      {"exp 1e300", ~s({"exp":1e300}), {:invalid_claim, "exp"}},
       {"exp 2^63", ~s({"exp":9223372036854775808}), {:invalid_claim, "exp"}},
       {"exp -2^63 - 1", ~s({"exp":-9223372036854775809}), {:invalid_claim, "exp"}},
       {"exp 2^64", ~s({"exp":18446744073709551616}), {:invalid_claim, "exp"}},
       {"exp 1700003600.5", ~s({"exp":1700003600.5}), {:invalid_claim, "exp"}},
       {"nbf 2^63", ~s({"exp":1700003600,"nbf":9223372036854775808}), {:invalid_claim, "nbf"}},
-      {"iat 1e400", ~s({"exp":1700003600,"iat":1e400}), {:invalid_claim, "iat"}},
+      {"iat 1e400", ~s({"exp":1700003600,"iat":1e400}), :bad_payload},
       {"duplicate exp", ~s({"exp":1,"exp":1700003600}), :bad_payload},
       {"duplicate sub", ~s({"exp":1700003600,"sub":"a","sub":"b"}), :bad_payload},
       {"an array", ~s([{"exp":1700003600}]), :bad_payload},
@@ -775,6 +791,22 @@ defmodule JwksVerifyTest do
         assert check(token, ctx.ks, max_token_bytes: 200_000) ==
                  {:error, unquote(Macro.escape(reason))}
       end
+    end
+
+    test "a header member beyond a double is :bad_header for verify/3 and verify_jws/3 alike",
+         ctx do
+      # As text: no JSON encoder writes these numbers.
+      for member <- ["1e999", "-1e400", ~s([1,{"y":2e308}])] do
+        header = ~s({"alg":"ES256","kid":"rt-p256","x":) <> member <> "}"
+        token = rt_token(ctx, "ES256", claims(), header)
+        assert check(token, ctx.ks) == {:error, :bad_header}, header
+        assert check_jws(token, ctx.ks) == {:error, :bad_header}, header
+        assert JwksVerify.peek_unverified(token) == {:error, :bad_header}, header
+      end
+
+      token = rt_token(ctx, "ES256", claims(), ~s({"alg":"ES256","kid":"rt-p256","x":1e308}))
+      assert {:ok, %{header: %{"x" => 1.0e308}}} = check_jws(token, ctx.ks)
+      assert {:ok, _} = check(token, ctx.ks)
     end
 
     test "verify_jws/3 takes the payloads verify/3 refuses, as bytes", ctx do
