@@ -33,7 +33,7 @@
     X(INVALID_TYP, invalid_typ)                                                                    \
     /* key selection and key checks */                                                             \
     X(UNKNOWN_KID, unknown_kid)     /* {unknown_kid, Kid} when the token names one */              \
-    X(AMBIGUOUS_KID, ambiguous_kid) /* several signing keys share the kid */                       \
+    X(AMBIGUOUS_KID, ambiguous_kid) /* several signing keys share the kid and fit the alg */       \
     X(NO_MATCHING_KEY, no_matching_key)                                                            \
     X(KEY_ALG_MISMATCH, key_alg_mismatch)                                                          \
     X(KEY_TYPE_MISMATCH, key_type_mismatch)                                                        \

@@ -264,6 +264,18 @@ defmodule JwksVerifyTest do
       end
     end
 
+    test "a number beyond a double anywhere in the document is :bad_json", ctx do
+      jwk = jwks_json([public_jwk(ctx.keys.rsa, %{"kid" => "k"})])
+
+      assert {:ok, _} =
+               JwksVerify.key_set(String.replace(jwk, ~s({"keys"), ~s({"x":1e308,"keys")))
+
+      for n <- ["1e999", "-1e400", "[2e308]"] do
+        doc = String.replace(jwk, ~s({"keys"), ~s({"x":#{n},"keys"))
+        assert JwksVerify.key_set(doc) == {:error, :bad_json}, doc
+      end
+    end
+
     test "refuses a JWKS over 4 MiB before parsing it" do
       doc = ~s({"keys": []}) <> String.duplicate(" ", 4 * 1024 * 1024)
       assert JwksVerify.key_set(doc) == {:error, :jwks_too_large}
@@ -485,7 +497,7 @@ defmodule JwksVerifyTest do
       assert check(token, ctx.ks) == {:error, :unknown_kid}
     end
 
-    test "two keys under the token's kid is :ambiguous_kid", ctx do
+    test "two keys of one type under the token's kid is :ambiguous_kid", ctx do
       jwks = [
         public_jwk(ctx.keys.rsa, %{"kid" => "dup"}),
         public_jwk(ctx.attacker.rsa, %{"kid" => "dup"})
@@ -494,6 +506,51 @@ defmodule JwksVerifyTest do
       {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
       token = token(ctx.keys.rsa, "RS256", claims(), %{"kid" => "dup"})
       assert check(token, ks) == {:error, :ambiguous_kid}
+    end
+
+    test "keys of different types may share a kid: the one that fits the alg is used", ctx do
+      # RFC 7517 §4.5; an encryption key under the kid does not compete either.
+      jwks = [
+        public_jwk(ctx.keys.rsa, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.p256, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.p384, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.ed, %{"kid" => "shared"}),
+        public_jwk(ctx.attacker.rsa, %{"kid" => "shared", "use" => "enc"})
+      ]
+
+      {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
+
+      for {alg, key} <- [
+            {"RS256", :rsa},
+            {"PS384", :rsa},
+            {"ES256", :p256},
+            {"ES384", :p384},
+            {"EdDSA", :ed}
+          ] do
+        token = token(ctx.keys[key], alg, claims(), %{"kid" => "shared"})
+        assert {alg, check(token, ks)} == {alg, {:ok, claims()}}
+        assert {:ok, %{header: %{"kid" => "shared"}}} = check_jws(token, ks)
+        forged = token(ctx.attacker[key], alg, claims(), %{"kid" => "shared"})
+        assert {alg, check(forged, ks)} == {alg, {:error, :bad_signature}}
+      end
+
+      es512 = token(ctx.keys.p521, "ES512", claims(), %{"kid" => "shared"})
+      assert check(es512, ks) == {:error, :key_type_mismatch}
+    end
+
+    test "two keys of one type under the kid stay :ambiguous_kid beside another type", ctx do
+      jwks = [
+        public_jwk(ctx.keys.p256, %{"kid" => "dup"}),
+        public_jwk(ctx.attacker.p256, %{"kid" => "dup"}),
+        public_jwk(ctx.keys.rsa, %{"kid" => "dup"})
+      ]
+
+      {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
+      token = token(ctx.keys.p256, "ES256", claims(), %{"kid" => "dup"})
+      assert check(token, ks) == {:error, :ambiguous_kid}
+
+      assert check(token(ctx.keys.rsa, "RS256", claims(), %{"kid" => "dup"}), ks) ==
+               {:ok, claims()}
     end
 
     test "a kid-less token no key fits is :no_matching_key", ctx do
@@ -690,13 +747,17 @@ defmodule JwksVerifyTest do
     end
 
     @raw_payload_refusals [
-      {"exp 1e400", ~s({"exp":1e400}), {:invalid_claim, "exp"}},
+      # beyond a double: refused by the JSON layer before any claim is read
+      {"exp 1e400", ~s({"exp":1e400}), :bad_payload},
+      {"exp -1e400", ~s({"exp":-1e400}), :bad_payload},
+      {"another claim 1e400", ~s({"exp":1700003600,"x":[1e400]}), :bad_payload},
+      {"exp 1e300", ~s({"exp":1e300}), {:invalid_claim, "exp"}},
       {"exp 2^63", ~s({"exp":9223372036854775808}), {:invalid_claim, "exp"}},
       {"exp -2^63 - 1", ~s({"exp":-9223372036854775809}), {:invalid_claim, "exp"}},
       {"exp 2^64", ~s({"exp":18446744073709551616}), {:invalid_claim, "exp"}},
       {"exp 1700003600.5", ~s({"exp":1700003600.5}), {:invalid_claim, "exp"}},
       {"nbf 2^63", ~s({"exp":1700003600,"nbf":9223372036854775808}), {:invalid_claim, "nbf"}},
-      {"iat 1e400", ~s({"exp":1700003600,"iat":1e400}), {:invalid_claim, "iat"}},
+      {"iat 1e400", ~s({"exp":1700003600,"iat":1e400}), :bad_payload},
       {"duplicate exp", ~s({"exp":1,"exp":1700003600}), :bad_payload},
       {"duplicate sub", ~s({"exp":1700003600,"sub":"a","sub":"b"}), :bad_payload},
       {"an array", ~s([{"exp":1700003600}]), :bad_payload},
@@ -730,6 +791,22 @@ defmodule JwksVerifyTest do
         assert check(token, ctx.ks, max_token_bytes: 200_000) ==
                  {:error, unquote(Macro.escape(reason))}
       end
+    end
+
+    test "a header member beyond a double is :bad_header for verify/3 and verify_jws/3 alike",
+         ctx do
+      # As text: no JSON encoder writes these numbers.
+      for member <- ["1e999", "-1e400", ~s([1,{"y":2e308}])] do
+        header = ~s({"alg":"ES256","kid":"rt-p256","x":) <> member <> "}"
+        token = rt_token(ctx, "ES256", claims(), header)
+        assert check(token, ctx.ks) == {:error, :bad_header}, header
+        assert check_jws(token, ctx.ks) == {:error, :bad_header}, header
+        assert JwksVerify.peek_unverified(token) == {:error, :bad_header}, header
+      end
+
+      token = rt_token(ctx, "ES256", claims(), ~s({"alg":"ES256","kid":"rt-p256","x":1e308}))
+      assert {:ok, %{header: %{"x" => 1.0e308}}} = check_jws(token, ctx.ks)
+      assert {:ok, _} = check(token, ctx.ks)
     end
 
     test "verify_jws/3 takes the payloads verify/3 refuses, as bytes", ctx do

@@ -3,8 +3,9 @@
  *
  * exp, nbf and iat are integers read exactly from their text, checked with
  * leeway at the boundaries RFC 7519 sets (exp: now must be before it; nbf:
- * now may equal it); anything else in them (1.5, "123", 1e400, 2^63, true)
- * is an invalid claim, never a rounded date. iss matches one of a list
+ * now may equal it); anything else in them (1.5, "123", 1e300, 2^63, true)
+ * is an invalid claim, never a rounded date (1e400 never gets here: the
+ * JSON layer refuses it, and a payload holding it is bad_payload). iss matches one of a list
  * exactly, aud as a string or an array (a token with aud refused when no
  * audience is set, unless aud_any), required claims must be present,
  * and typ is checked when asked (signed with OpenSSL's Ed25519, through
@@ -155,8 +156,8 @@ test_bad_dates(void)
                                    "1700000000.5",
                                    "\"123\"",
                                    "\"1700000001\"",
-                                   "1e400",
-                                   "-1e400",
+                                   "1e300",
+                                   "-1e300",
                                    "9223372036854775808",
                                    "-9223372036854775809",
                                    "18446744073709551616",
