@@ -8,6 +8,7 @@
 #include "val.h"
 
 #include <locale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -363,6 +364,10 @@ number(parser *ps, jv_val *v)
                 *c = point;
         v->num = JV_NUM_NOT_INTEGER;
         v->n.d = strtod(buf, NULL);
+        /* As json.c: 1e400 is refused, not read as infinity (no caller can
+         * use it, as a date or as an Erlang float); 1e-400 reads as 0. */
+        if (!isfinite(v->n.d))
+            return 0;
     }
     return 1;
 }
@@ -540,8 +545,10 @@ jv_val_parse(jv_arena *a, const uint8_t *p, size_t len, const jv_val **out)
     int rc;
 
     *out = NULL;
-    /* RFC 8259 §8.1: a byte-order mark may be ignored, as cJSON does. */
-    if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+    /* RFC 8259 §8.1: a byte-order mark may be ignored, as cJSON does; cJSON
+     * looks for one only in a text of five bytes or more (what is shorter
+     * after it is no object anyway), and so do we, to answer as json.c. */
+    if (len > 4 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
         ps.p += 3;
     if (!(root = new_val(&ps)))
         return JV_ERR_INTERNAL_ERROR;

@@ -9,7 +9,8 @@
  * §7.2): UTF-8 text, one value (after an optional byte-order mark, RFC 8259
  * §8.1), nesting at most JV_MAX_JSON_DEPTH, no NUL in strings, no unpaired
  * surrogate escapes, RFC 8259's number grammar in at most
- * JV_MAX_NUMBER_CHARS characters, no duplicate member names after
+ * JV_MAX_NUMBER_CHARS characters and within a double's range, no duplicate
+ * member names after
  * unescaping (RFC 7515 §5.2). Strings without escapes and numbers point
  * into the text, which must therefore live as long as the tree.
  *
