@@ -55,12 +55,26 @@ function jv_outcome(callable $f): string
 // A token signed with PHP's openssl extension (not the core under test).
 function jv_sign(array $header, array $claims, $key, int $algo = OPENSSL_ALGO_SHA256): string
 {
-    $input = b64url(json_encode($header)) . '.' . b64url(json_encode($claims));
+    return jv_sign_raw(json_encode($header), json_encode($claims), $key, $algo);
+}
+
+// The same from the header's and payload's exact bytes (numbers as written, bad UTF-8).
+function jv_sign_raw(string $header, string $payload, $key, int $algo = OPENSSL_ALGO_SHA256): string
+{
+    $input = b64url($header) . '.' . b64url($payload);
     if (!openssl_sign($input, $sig, $key, $algo)) {
         throw new RuntimeException('openssl_sign failed');
     }
     return "$input." . b64url($sig);
 }
+
+// The fixtures' RSA 2048 key (kid rsa-2048), to sign tokens the fixtures lack.
+function jv_fixture_rsa()
+{
+    return openssl_pkey_get_private(jv_fixture('keys/rsa2048.pem'));
+}
+
+const JV_RS256_HEADER = '{"alg":"RS256","typ":"JWT","kid":"rsa-2048"}';
 
 // The public half of an RSA key as a JWK.
 function jv_rsa_jwk($key, string $kid): array
