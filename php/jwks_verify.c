@@ -517,12 +517,27 @@ found:
     keyset_from(Z_OBJ_P(return_value))->set = s;
 }
 
+/* The object's key set; NULL (with an Error thrown) for an object that
+ * fromJwks did not make, which only a subclass could try: the class is final. */
+static const jv_keyset *
+keyset_of(zend_object *o)
+{
+    shared_ks *s = keyset_from(o)->set;
+
+    if (!s)
+        zend_throw_error(NULL, "JwksVerify\\KeySet is not initialized: use KeySet::fromJwks()");
+    return s ? s->ks : NULL;
+}
+
 PHP_METHOD(JwksVerify_KeySet, info)
 {
-    const jv_keyset *ks = keyset_from(Z_OBJ_P(ZEND_THIS))->set->ks;
-    size_t n = jv_keyset_size(ks);
+    const jv_keyset *ks;
+    size_t n;
 
     ZEND_PARSE_PARAMETERS_NONE();
+    if (!(ks = keyset_of(Z_OBJ_P(ZEND_THIS))))
+        RETURN_THROWS();
+    n = jv_keyset_size(ks);
     array_init_size(return_value, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
         jv_str kid;
@@ -569,9 +584,10 @@ verify(INTERNAL_FUNCTION_PARAMETERS, int jwt)
     Z_PARAM_ARRAY_HT(options)
     ZEND_PARSE_PARAMETERS_END();
 
-    if (!get_opts(options ? options : (HashTable *)&zend_empty_array, &ob))
+    if (!(ks = keyset_of(keys)) ||
+        !get_opts(options ? options : (HashTable *)&zend_empty_array, &ob))
         RETURN_THROWS();
-    ks = keyset_from(keys)->set->ks;
+    memset(&r, 0, sizeof(r)); /* the core clears it too; cleared here whatever it returns */
     rc = jwt ? jv_jwt_verify(ks, (const uint8_t *)ZSTR_VAL(tok), ZSTR_LEN(tok), &ob.o, &r)
              : jv_jws_verify(ks, (const uint8_t *)ZSTR_VAL(tok), ZSTR_LEN(tok), &ob.o, &r);
     if (rc != JV_OK) {

@@ -68,10 +68,11 @@ php-test: php $(PHP_PARITY)
 	$(PHP_RUN_TESTS) $(PHP_TESTS)
 
 # -m runs each test's PHP under valgrind -q; VALGRIND_OPTS adds the leak check, so the
-# log, and the test, stays clean only with no error and no definitely lost block.
+# log, and the test, stays clean only with no error and no definitely lost block. PCRE's
+# JIT reads past the subject in 16-byte loads, which memcheck reports: off here.
 php-test-valgrind: php $(PHP_PARITY)
 	VALGRIND_OPTS="--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite" \
-	  $(PHP_RUN_TESTS) -m $(PHP_TESTS)
+	  $(PHP_RUN_TESTS) -m -d pcre.jit=0 $(PHP_TESTS)
 
 php-bench: php
 	$(PHP_BIN) -n -d extension=$(abspath $(PHP_EXT)) php/bench/bench.php php/bench/RESULTS.md
