@@ -64,15 +64,30 @@ $(PHP_PARITY): $(NIF) src/jwks_verify.erl src/jwks_verify_nif.erl src/jwks_verif
 	$(Q)erlc -I src -o $(PHP_BUILD)/erl/ebin src/jwks_verify.erl src/jwks_verify_nif.erl
 	$(Q)elixir -pa $(PHP_BUILD)/erl/ebin php/tests/parity/export.exs $@
 
+PHP_TEST_SUMMARY = { n[$$1] = $$2 } END { printf "%s: %d passed, %d failed, %d skipped\n", \
+	t, n["passed"], n["failed"] + n["leaked"], n["skipped"] }
+
+# run-tests.php's summary, ended by one plain "N passed, N failed, N skipped" line (a leak
+# counts as a failure); the exit status is run-tests.php's.
+define php_run_tests
+	@mkdir -p $(PHP_BUILD)
+	@{ $(PHP_RUN_TESTS) $(1) $(PHP_TESTS); echo $$? > $(PHP_BUILD)/run-tests.rc; } 2>&1 | \
+	  tee $(PHP_BUILD)/run-tests.log
+	@sed -n 's/^Tests \(passed\|failed\|leaked\|skipped\) *: *\([0-9]*\).*/\1 \2/p' \
+	  $(PHP_BUILD)/run-tests.log | awk -v t=$(2) '$(PHP_TEST_SUMMARY)'
+	@exit $$(cat $(PHP_BUILD)/run-tests.rc)
+endef
+
 php-test: php $(PHP_PARITY)
-	$(PHP_RUN_TESTS) $(PHP_TESTS)
+	$(call php_run_tests,,php-test)
 
 # -m runs each test's PHP under valgrind -q; VALGRIND_OPTS adds the leak check, so the
 # log, and the test, stays clean only with no error and no definitely lost block. PCRE's
 # JIT reads past the subject in 16-byte loads, which memcheck reports: off here.
+php-test-valgrind: export VALGRIND_OPTS = --leak-check=full --show-leak-kinds=definite \
+	--errors-for-leak-kinds=definite
 php-test-valgrind: php $(PHP_PARITY)
-	VALGRIND_OPTS="--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite" \
-	  $(PHP_RUN_TESTS) -m -d pcre.jit=0 $(PHP_TESTS)
+	$(call php_run_tests,-m -d pcre.jit=0,php-test-valgrind)
 
 php-bench: php
 	$(PHP_BIN) -n -d extension=$(abspath $(PHP_EXT)) php/bench/bench.php php/bench/RESULTS.md
