@@ -53,11 +53,14 @@ typedef struct keyset_obj {
     zend_object std;
 } keyset_obj;
 
+/* Per worker process (per thread under ZTS), living across requests. */
+// clang-format off
 ZEND_BEGIN_MODULE_GLOBALS(jwks_verify)
-HashTable cache; /* SHA-256 of a JWKS document => shared_ks * */
-zend_long cache_max;
-zend_ulong hits, misses;
+    HashTable cache; /* SHA-256 of a JWKS document => shared_ks *, persistent */
+    zend_long cache_max; /* jwks_verify.keyset_cache */
+    zend_ulong hits, misses;
 ZEND_END_MODULE_GLOBALS(jwks_verify)
+// clang-format on
 
 ZEND_DECLARE_MODULE_GLOBALS(jwks_verify)
 #define JV_G(v) ZEND_MODULE_GLOBALS_ACCESSOR(jwks_verify, v)
@@ -238,12 +241,13 @@ json_zval(const cJSON *n, zval *out)
     return e;
 }
 
-/* The Erlang side returns these numbers (as a bignum, or not at all for a
- * non-finite one: bad_payload there too); PHP has no exact form for them. */
+/* The Erlang side returns these numbers as bignums (and refuses non-finite
+ * ones, as here); PHP has no exact form for them. reason: bad_payload for
+ * the claims, bad_header for verify_jws's header, as nif.c says. */
 static void
-throw_conv(conv_err e)
+throw_conv(const char *reason, conv_err e)
 {
-    throw_reason("bad_payload", NULL, 0,
+    throw_reason(reason, NULL, 0,
                  e == CONV_BIG_INTEGER ? "a number is an integer beyond PHP's int range"
                                        : "a number is beyond the range of a float");
 }
@@ -517,8 +521,9 @@ found:
     keyset_from(Z_OBJ_P(return_value))->set = s;
 }
 
-/* The object's key set; NULL (with an Error thrown) for an object that
- * fromJwks did not make, which only a subclass could try: the class is final. */
+/* The object's key set, or NULL with an Error thrown for an object that
+ * fromJwks did not make. None should exist (private constructor, final class,
+ * no unserialize), but an Error beats a NULL dereference. */
 static const jv_keyset *
 keyset_of(zend_object *o)
 {
@@ -587,7 +592,7 @@ verify(INTERNAL_FUNCTION_PARAMETERS, int jwt)
     if (!(ks = keyset_of(keys)) ||
         !get_opts(options ? options : (HashTable *)&zend_empty_array, &ob))
         RETURN_THROWS();
-    memset(&r, 0, sizeof(r)); /* the core clears it too; cleared here whatever it returns */
+    memset(&r, 0, sizeof(r)); /* so that jv_result_clear is safe whatever the core returns */
     rc = jwt ? jv_jwt_verify(ks, (const uint8_t *)ZSTR_VAL(tok), ZSTR_LEN(tok), &ob.o, &r)
              : jv_jws_verify(ks, (const uint8_t *)ZSTR_VAL(tok), ZSTR_LEN(tok), &ob.o, &r);
     if (rc != JV_OK) {
@@ -597,9 +602,9 @@ verify(INTERNAL_FUNCTION_PARAMETERS, int jwt)
             throw_reason(jv_err_name(rc), NULL, 0, NULL);
     } else if (jwt) {
         if ((ce = json_zval(r.claims, return_value)) != CONV_OK)
-            throw_conv(ce);
+            throw_conv("bad_payload", ce);
     } else if ((ce = json_zval(r.header, &header)) != CONV_OK) {
-        throw_conv(ce);
+        throw_conv("bad_header", ce);
     } else {
         array_init_size(return_value, 2);
         add_assoc_zval(return_value, "header", &header); /* the array owns header */

@@ -4,8 +4,8 @@ Claims as an associative array: integers exact, never a silent float; JSON types
 Guards the conversion of the verified payload: objects become associative arrays (numeric
 member names become int keys, as json_decode does), int64 values come back exactly,
 fractions and exponents as floats, and an integer beyond PHP's int range or a number
-beyond a float's is refused (bad_payload) rather than rounded. Also verify_jws(), which
-hands back the header and the payload bytes untouched.
+beyond a float's is refused (bad_payload; bad_header in verify_jws's header) rather than
+rounded. Also verify_jws(), which hands back the header and the payload bytes untouched.
 --EXTENSIONS--
 jwks_verify
 --FILE--
@@ -50,6 +50,9 @@ $text = 'not JSON at all: {';
 $r = JwksVerify\verify_jws(jv_sign_raw(JV_RS256_HEADER, $text, $key), $ks, $opts);
 echo 'verify_jws: ', json_encode($r['header']), ' ', var_export($r['payload'] === $text, true), "\n";
 echo 'verify of it: ', jv_outcome(fn () => verify(jv_sign_raw(JV_RS256_HEADER, $text, $key), $ks, $opts)), "\n";
+$big = jv_sign_raw('{"alg":"RS256","kid":"rsa-2048","x":18446744073709551616}', '{"exp":1700003600}', $key);
+echo 'verify_jws, big integer in the header: ', jv_outcome(fn () => JwksVerify\verify_jws($big, $ks, $opts)), "\n";
+echo 'verify of it (the header is not returned): ', jv_outcome(fn () => verify($big, $ks, $opts)), "\n";
 ?>
 --EXPECT--
 array(16) {
@@ -122,3 +125,5 @@ exp a fraction      invalid_claim: a claim has an invalid value: "exp"
 exp a string        invalid_claim: a claim has an invalid value: "exp"
 verify_jws: {"alg":"RS256","typ":"JWT","kid":"rsa-2048"} true
 verify of it: bad_payload
+verify_jws, big integer in the header: bad_header
+verify of it (the header is not returned): ok

@@ -6,7 +6,8 @@ php/tests/parity/export.exs ran every case of test/vectors/hostile.eterm and eve
 fixture token under a dozen option sets through the Erlang API and wrote its answers;
 here the extension answers the same inputs. Every refusal must have the same reason
 (and claim name), every success the same claims. The one documented difference: an
-integer beyond PHP's int range is a bad_payload here, an exact bignum there.
+integer beyond PHP's int range is a bad_payload (bad_header in verify_jws's header) here,
+an exact bignum there.
 --EXTENSIONS--
 jwks_verify
 --SKIPIF--
@@ -101,6 +102,10 @@ foreach ($doc['cases'] as $c) {
     } elseif (isset($want['ok']) && $c['what'] === 'jws') {
         $want['ok']['header'] = json_decode($want['ok']['header'], true, 512, JSON_THROW_ON_ERROR);
         $want['ok']['payload'] = $want['ok']['payload']['b'];
+        if (($got['error'] ?? null) === 'bad_header' && has_bignum($want['ok']['header'])) {
+            $php_only_bignum++;
+            $got = $want;
+        }
     }
     $by_what[$c['what']] = ($by_what[$c['what']] ?? 0) + 1;
     if (canon($got) !== canon($want)) {
