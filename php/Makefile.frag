@@ -16,6 +16,6 @@ EXTRA_CFLAGS += $(JV_WERROR) -DJV_H_HAS_NUMBERS=$(shell grep -q jv_json_int64 $(
 
 jvcore/%.lo: $(JV_CORE_DIR)/%.c
 	@mkdir -p jvcore
-	$(LIBTOOL) --mode=compile $(CC) $(JV_CORE_CFLAGS) $(CFLAGS_CLEAN) -c $< -o $@ -MMD -MF jvcore/$*.dep -MT $@
+	$(LIBTOOL) --mode=compile $(CC) $(JV_CORE_CFLAGS) $(CFLAGS_CLEAN) -c $< -o $@ -MMD -MP -MF jvcore/$*.dep -MT $@
 
 -include $(wildcard jvcore/*.dep)
