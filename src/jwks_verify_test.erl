@@ -27,9 +27,9 @@
 %% '''
 %%
 %% == Defaults ==
-%% A token carries `iss' <<"https://issuer.test/">> ({@link iss/0}), `aud'
-%% <<"api.test">> ({@link aud/0}), `sub' <<"user-1">> ({@link sub/0}), `iat'
-%% now and `exp' an hour from now, under the header
+%% A token carries `iss' `<<"https://issuer.test/">>' ({@link iss/0}), `aud'
+%% `<<"api.test">>' ({@link aud/0}), `sub' `<<"user-1">>' ({@link sub/0}),
+%% `iat' now and `exp' an hour from now, under the header
 %% `{"alg":Alg,"kid":Kid,"typ":"JWT"}'. The guard must be configured to
 %% accept them: `{iss, <<"https://issuer.test/">>}, {aud, <<"api.test">>}'
 %% (a token carrying `aud' is refused by a guard without `aud'), and `algs'
@@ -228,7 +228,7 @@ sign(Issuer, Claims) ->
 
 %% @doc A compact JWT signed by the issuer's key: {@link claims/3} of
 %% `Claims' under the header `{"alg":Alg,"kid":Kid,"typ":"JWT"}'. `Opts'
-%% (see {@link sign_opts()}): `kid', `header', `now'.
+%% (see {@type sign_opts()}): `kid', `header', `now'.
 -spec sign(issuer(), claims(), sign_opts()) -> binary().
 sign(#{key := Key, alg := Alg, kid := Kid} = Issuer, Claims, Opts) ->
     O = options(Opts, ?SIGN_OPTS),

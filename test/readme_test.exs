@@ -160,7 +160,12 @@ defmodule JwksVerify.ReadmeTestingTest do
 
   # The keyword list of `plug JwksVerify.Plug, ...` in the Phoenix router block.
   defp router_plug_opts do
-    router = block_with(section("## Phoenix"), "elixir", "plug JwksVerify.Plug,")
+    # The first router block: the one the section opens with.
+    router =
+      section("## Phoenix")
+      |> blocks("elixir")
+      |> Enum.find(&String.contains?(&1, "plug JwksVerify.Plug,"))
+
     [_, opts] = Regex.run(~r/plug JwksVerify\.Plug,\n(.*?)\n(?:end|\s*plug )/s, router)
     {opts, _} = Code.eval_string("[" <> opts <> "]")
     opts
