@@ -8,7 +8,12 @@
 %% The options of jwks_verify_cache:start_link/2, checked once
 %% (jwks_verify_cache_opts:config/1). Durations in milliseconds.
 -record(cache_cfg, {
-    source :: {uri, string()} | {json, binary()} | {file, file:filename_all()} | undefined,
+    %% {discovery, Issuer}: the JWKS URL comes from the issuer's metadata
+    %% (jwks_verify_cache_discovery).
+    source :: {uri, string()} | {discovery, string()} | {json, binary()}
+              | {file, file:filename_all()} | undefined,
+    %% the issuer tokens through this cache must name, unless the caller says
+    issuer :: binary() | undefined,
     static :: jwks_verify:key_set() | undefined,
     allow_http = false :: boolean(),
     ttl = 600000 :: pos_integer(),
@@ -63,6 +68,10 @@
 %% refetch until Until. Macros, not a record: the key is the pair.
 -define(NEGATIVE_KEY(Kid), {negative, Kid}).
 -define(NEGATIVE(Kid, Until), {?NEGATIVE_KEY(Kid), Until}).
+
+%% {issuer, Issuer}: one row, written at start when the cache knows its
+%% issuer; verification with no `iss' option then requires it.
+-define(ISSUER(Issuer), {issuer, Issuer}).
 
 %%--------------------------------------------------------------------
 %% The token cache's table: public, read and write concurrency

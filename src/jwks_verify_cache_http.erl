@@ -8,7 +8,7 @@
 -module(jwks_verify_cache_http).
 
 %% Fetching
--export([ensure_started/0, fetch/2]).
+-export([ensure_started/0, fetch/2, get/2]).
 %% Requests and responses (pure)
 -export([request_headers/1, redirect/4, content_length/1, simplify/1]).
 %% Freshness (pure)
@@ -57,15 +57,30 @@ fetch(#cache_cfg{source = {uri, Uri}} = Cfg, Etag) ->
     Deadline = ?NOW_MS() + Cfg#cache_cfg.timeout,
     try
         http_get(Uri, request_headers(Etag), Etag =/= undefined, Cfg, Cfg#cache_cfg.max_redirects,
-            Deadline)
+            Deadline, fun(Body, RespHeaders) -> parse(Body, RespHeaders, Cfg) end)
     catch
         Class:Reason -> {error, {Class, Reason}}
     end.
 
-http_get(Uri, Headers, Conditional, Cfg, Hops, Deadline) ->
+%% @doc GETs another JSON document of the issuer (its discovery metadata)
+%% under the rules of {@link fetch/2}: TLS, `allow_http', redirects,
+%% `max_body_bytes' and `timeout'. Answers a 200's headers and body. Never
+%% raises.
+-spec get(string(), #cache_cfg{}) -> {ok, headers(), binary()} | {error, term()}.
+get(Uri, Cfg) ->
+    Deadline = ?NOW_MS() + Cfg#cache_cfg.timeout,
+    Headers = [{"accept", "application/json"}, {"user-agent", ?USER_AGENT}],
+    try
+        http_get(Uri, Headers, false, Cfg, Cfg#cache_cfg.max_redirects, Deadline,
+                 fun(Body, RespHeaders) -> {ok, RespHeaders, Body} end)
+    catch
+        Class:Reason -> {error, {Class, Reason}}
+    end.
+
+http_get(Uri, Headers, Conditional, Cfg, Hops, Deadline, Ok) ->
     case request(Uri, Headers, Cfg, Deadline) of
         {ok, 200, RespHeaders, Body} ->
-            parse(Body, RespHeaders, Cfg);
+            Ok(Body, RespHeaders);
         {ok, 304, RespHeaders, _} when Conditional ->
             {not_modified, #{status => 304, ttl => ttl(RespHeaders, Cfg, utc_now()),
                              etag => etag(RespHeaders)}};
@@ -73,7 +88,7 @@ http_get(Uri, Headers, Conditional, Cfg, Hops, Deadline) ->
             case redirect(Status, RespHeaders, Uri, Hops) of
                 {follow, Next} ->
                     case allowed_uri(Next, Cfg#cache_cfg.allow_http) of
-                        ok -> http_get(Next, Headers, Conditional, Cfg, Hops - 1, Deadline);
+                        ok -> http_get(Next, Headers, Conditional, Cfg, Hops - 1, Deadline, Ok);
                         {error, _} = Error -> Error
                     end;
                 {error, _} = Error ->

@@ -7,6 +7,8 @@
 
 %% Reading the key set row
 -export([verify/4, key_set/1, status/1]).
+%% Reading the issuer row
+-export([issuer/1]).
 
 -include("jwks_verify_opts.hrl").
 -include("jwks_verify_cache.hrl").
@@ -21,7 +23,8 @@
 -spec verify(jwks_verify_cache:name(), binary(), jwks_verify:prepared_opts(), jwt | jws) ->
     {ok, jwks_verify:claims()} | {ok, {map(), binary()}}
     | {error, jwks_verify:reason() | {unknown_kid, binary()}}.
-verify(Name, Token, Opts, Mode) ->
+verify(Name, Token, Opts0, Mode) ->
+    Opts = default_issuer(Name, Opts0),
     case lookup(Name) of
         {ok, KeySet, Gen, undefined} ->
             check(Name, Token, Opts, Mode, KeySet, Gen);
@@ -67,6 +70,25 @@ lookup(Name) ->
             {error, jwks_unavailable}
     catch
         error:badarg -> {error, jwks_unavailable}
+    end.
+
+%% A cache that knows its issuer checks `iss' unless the caller named one.
+default_issuer(Name, #jwks_verify_opts{iss = []} = Opts) ->
+    case issuer(Name) of
+        undefined -> Opts;
+        Issuer -> Opts#jwks_verify_opts{iss = [Issuer]}
+    end;
+default_issuer(_Name, Opts) ->
+    Opts.
+
+%% @doc {@link jwks_verify_cache:issuer/1}.
+-spec issuer(jwks_verify_cache:name()) -> binary() | undefined.
+issuer(Name) ->
+    try ets:lookup(Name, issuer) of
+        [?ISSUER(Issuer)] -> Issuer;
+        [] -> undefined
+    catch
+        error:badarg -> undefined
     end.
 
 check(Name, Token, Opts, Mode, KeySet, Gen) ->

@@ -3,8 +3,9 @@
 %% refresh ahead of expiry, backoff after failures, kid-miss refetches
 %% (single flight; when they may run is `jwks_verify_cache_misses''s rule),
 %% the fresh/stale/unavailable moves up to the stale ceiling, and `info'.
-%% Fetches run in a monitored worker (`jwks_verify_cache_http'); each
-%% outcome is written to the table for readers.
+%% Fetches run in a monitored worker (`jwks_verify_cache_http', after the
+%% issuer's metadata in `jwks_verify_cache_discovery' for a cache started
+%% from its issuer); each outcome is written to the table for readers.
 %%
 %% Calls: `{kid_miss, Kid, Generation}' from `jwks_verify_cache_reader'
 %% (answers `retry' or `{error, unknown_kid}'), `refresh', `info',
@@ -52,6 +53,8 @@
     warned_at :: integer() | undefined,
     %% kid misses: rate limit, deferred refetch, negative kids
     misses :: jwks_verify_cache_misses:misses() | undefined,
+    %% where the JWKS URL comes from when the cache starts from its issuer
+    discovery :: jwks_verify_cache_discovery:discovery() | undefined,
     %% others
     awaiters = [] :: [{gen_server:from(), reference()}],
     counts = #{} :: #{atom() => non_neg_integer()}
@@ -71,11 +74,13 @@ init({Name, #cache_cfg{token_cache = Max} = Cfg}) ->
     end.
 
 start(#s{tab = Tab, cfg = Cfg} = S0) ->
-    S = S0#s{misses = jwks_verify_cache_misses:new(Tab, Cfg, ?NOW_MS())},
+    S = S0#s{misses = jwks_verify_cache_misses:new(Tab, Cfg, ?NOW_MS()),
+             discovery = jwks_verify_cache_discovery:new(Cfg)},
     put_gate(S),
+    jwks_verify_cache_table:put_issuer(Tab, Cfg#cache_cfg.issuer),
     erlang:send_after(?SWEEP_MS, self(), sweep),
     case S#s.cfg of
-        #cache_cfg{source = {uri, _}} ->
+        #cache_cfg{source = {Remote, _}} when Remote =:= uri; Remote =:= discovery ->
             ok = jwks_verify_cache_http:ensure_started(),
             start_fetch(initial, S);
         #cache_cfg{static = KeySet} ->
@@ -88,7 +93,7 @@ handle_call({kid_miss, Kid, Gen}, From, #s{cfg = Cfg} = S0) ->
     Now = ?NOW_MS(),
     S = bump(kid_misses, S0),
     telemetry([kid_miss], #{count => 1}, #{name => S#s.name}),
-    Remote = element(1, Cfg#cache_cfg.source) =:= uri,
+    Remote = lists:member(element(1, Cfg#cache_cfg.source), [uri, discovery]),
     if
         Gen =/= S#s.gen ->
             %% The key set changed since the caller looked: just try again.
@@ -111,7 +116,9 @@ handle_call({kid_miss, Kid, Gen}, From, #s{cfg = Cfg} = S0) ->
                     {noreply, add_waiter(From, Kid, kid_fetch(Now, S))}
             end
     end;
-handle_call(refresh, From, #s{cfg = #cache_cfg{source = {uri, _}}} = S) ->
+handle_call(refresh, From, #s{cfg = #cache_cfg{source = {Remote, _}}} = S) when
+    Remote =:= uri; Remote =:= discovery
+->
     case S#s.fetch of
         undefined -> {noreply, add_refresher(From, start_fetch(manual, S))};
         _ -> {noreply, add_refresher(From, S)}
@@ -141,9 +148,9 @@ handle_cast(_Msg, S) ->
     {noreply, S}.
 
 -spec handle_info(term(), #s{}) -> {noreply, #s{}}.
-handle_info({fetched, Pid, Result}, #s{fetch = #fetch{pid = Pid, mref = MRef}} = S) ->
+handle_info({fetched, Pid, {Result, D}}, #s{fetch = #fetch{pid = Pid, mref = MRef}} = S) ->
     erlang:demonitor(MRef, [flush]),
-    {noreply, complete(Result, S)};
+    {noreply, complete(Result, S#s{discovery = D})};
 handle_info({'DOWN', MRef, process, _, Reason}, #s{fetch = #fetch{mref = MRef}} = S) ->
     {noreply, complete({error, {fetch_crashed, Reason}}, S)};
 handle_info({timeout, TRef, fetch}, #s{fetch_timer = TRef} = S) ->
@@ -187,8 +194,9 @@ start_fetch(Kind, #s{cfg = Cfg} = S) ->
         undefined -> undefined;
         _ -> S#s.etag
     end,
+    D = S#s.discovery,
     {Pid, MRef} = spawn_monitor(fun() ->
-        Parent ! {fetched, self(), jwks_verify_cache_http:fetch(Cfg, Etag)}
+        Parent ! {fetched, self(), jwks_verify_cache_discovery:fetch(Cfg, D, Etag, Kind)}
     end),
     Now = ?NOW_MS(),
     telemetry([fetch, start], #{system_time => erlang:system_time()},
@@ -408,6 +416,8 @@ info_map(#s{cfg = Cfg} = S) ->
       consecutive_failures => S#s.failures,
       last_error => S#s.last_error,
       negative_kids => jwks_verify_cache_misses:negative_count(S#s.misses),
+      issuer => Cfg#cache_cfg.issuer,
+      discovery => jwks_verify_cache_discovery:info(S#s.discovery),
       token_cache => case S#s.tokens of
                          undefined -> disabled;
                          {Tid, Max} -> #{size => ets:info(Tid, size), max_entries => Max}
@@ -415,6 +425,8 @@ info_map(#s{cfg = Cfg} = S) ->
       counts => Counts}.
 
 source_info(#cache_cfg{source = {uri, Uri}}) -> {uri, list_to_binary(Uri)};
+source_info(#cache_cfg{source = {discovery, Issuer}}) ->
+    {discovery, unicode:characters_to_binary(Issuer)};
 source_info(#cache_cfg{source = {file, Path}}) -> {file, Path};
 source_info(#cache_cfg{source = {json, _}}) -> static.
 
@@ -425,6 +437,7 @@ to_system(T) -> T + erlang:time_offset(millisecond).
 uri_binary(Cfg) -> unicode:characters_to_binary(uri(Cfg)).
 
 uri(#cache_cfg{source = {uri, Uri}}) -> Uri;
+uri(#cache_cfg{source = {discovery, Issuer}}) -> Issuer;
 uri(#cache_cfg{source = {file, Path}}) -> Path;
 uri(#cache_cfg{source = {json, _}}) -> "static".
 

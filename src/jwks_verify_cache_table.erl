@@ -9,7 +9,7 @@
 %% Tables
 -export([new/2]).
 %% Rows
--export([put_key_set/2, put_gate/2]).
+-export([put_key_set/2, put_gate/2, put_issuer/2]).
 %% Negative kids
 -export([is_negative/3, add_negative/4, clear_negatives/1, sweep_negatives/3]).
 %% Token cache
@@ -53,6 +53,13 @@ put_key_set(Tab, #key_set{} = Row) ->
 -spec put_gate(atom(), #kid_gate{}) -> true.
 put_gate(Tab, #kid_gate{} = Row) ->
     ets:insert(Tab, Row).
+
+%% @doc Writes the issuer row, when the cache knows its issuer.
+-spec put_issuer(atom(), binary() | undefined) -> true.
+put_issuer(_Tab, undefined) ->
+    true;
+put_issuer(Tab, Issuer) ->
+    ets:insert(Tab, ?ISSUER(Issuer)).
 
 %%--------------------------------------------------------------------
 %% Negative kids

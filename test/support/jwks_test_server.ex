@@ -14,7 +14,10 @@ defmodule JwksVerify.TestServer do
       (a truncated JSON body), `:empty` (`{"keys": []}`), `{:huge, bytes}`
       (a 200 of that size with Content-Length), `{:huge_chunked, bytes}` (the
       same, chunked), `:redirect_loop` (302 to itself), `{:redirect, url}`,
-      `:drop` (close the connection without answering).
+      `:drop` (close the connection without answering);
+    * `:routes` - `%{path => keyword}`: for a request to `path`, these values
+      of the keys above replace the others (`:jwks` is then that path's body),
+      so one server can be an issuer with several documents.
   """
 
   use GenServer
@@ -91,7 +94,8 @@ defmodule JwksVerify.TestServer do
          expires: nil,
          headers: [],
          delay: 0,
-         mode: :ok
+         mode: :ok,
+         routes: %{}
        },
        requests: []
      }}
@@ -153,6 +157,7 @@ defmodule JwksVerify.TestServer do
          {:ok, path, headers} <- read_request(transport, sock, nil, %{}) do
       at = System.monotonic_time(:millisecond)
       conf = GenServer.call(server, {:request, %{path: path, headers: headers, at: at}})
+      conf = Map.merge(conf, Map.new(Map.get(conf.routes, path, [])))
       if conf.delay > 0, do: Process.sleep(conf.delay)
       respond(transport, sock, conf, path, headers)
     end
