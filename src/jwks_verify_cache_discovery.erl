@@ -181,7 +181,7 @@ discover(#cache_cfg{source = {discovery, Issuer}} = Cfg, Deadline, D0) ->
     Read = try
         read(Issuer, Cfg, Deadline)
     catch
-        Class:Reason -> {error, undefined, {Class, Reason}}
+        Class:Crash -> {error, undefined, {Class, Crash}}
     end,
     case Read of
         {ok, DocUri, JwksUri, Ttl} ->
