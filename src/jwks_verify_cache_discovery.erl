@@ -10,8 +10,9 @@
 %% answers a 4xx or something other than a JSON object. The document's
 %% `issuer' must equal the configured one exactly (OpenID Connect Discovery
 %% §4.3, RFC 8414 §3.3) and its `jwks_uri' must be `https' (unless
-%% `allow_http'); the same TLS rules, `max_body_bytes', redirects and
-%% `timeout' as the JWKS fetch apply (one `timeout' covers both requests).
+%% `allow_http'); the same TLS rules, `max_body_bytes' (capped at what
+%% {@link decode/1} reads, 24572 bytes), redirects and `timeout' as the JWKS
+%% fetch apply (one `timeout' covers both requests).
 %%
 %% The document is read again with the first key set fetch after its own
 %% freshness ends (`Cache-Control'/`Expires' clamped to `[min_ttl,
