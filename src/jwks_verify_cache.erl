@@ -77,7 +77,9 @@
 -include("jwks_verify_cache.hrl").
 
 -type name() :: atom().
--type status() :: fresh | stale | unavailable.
+%% `not_running': no cache of that name runs (verification answers
+%% `jwks_unavailable', as when `unavailable').
+-type status() :: fresh | stale | unavailable | not_running.
 -type opts() :: #{
     issuer => unicode:chardata(),
     jwks_uri => iodata(),
@@ -178,20 +180,24 @@ issuer(Name) ->
 
 %% @doc `fresh' within the TTL, `stale' past it while refreshes fail (the
 %% keys still verify), `unavailable' with no key set or past the stale
-%% ceiling (verification answers `jwks_unavailable'). Reads ETS only.
+%% ceiling (verification answers `jwks_unavailable'), `not_running' when no
+%% cache of that name runs (verification answers `jwks_unavailable' too,
+%% and logs a warning at most once a minute). Reads ETS only.
 -spec status(name()) -> status().
 status(Name) ->
     jwks_verify_cache_reader:status(Name).
 
 %% @doc What the cache knows: status, key count and kids, last fetch,
 %% consecutive failures and last error, next refresh, counters. Times are
-%% in system time milliseconds (`erlang:system_time(millisecond)').
+%% in system time milliseconds (`erlang:system_time(millisecond)'). When no
+%% cache of that name runs: `#{name => Name, running => false, status =>
+%% not_running}'.
 -spec info(name()) -> map().
 info(Name) ->
     try
         gen_server:call(Name, info)
     catch
-        exit:_ -> #{name => Name, running => false, status => unavailable}
+        exit:_ -> #{name => Name, running => false, status => not_running}
     end.
 
 %% @doc Fetches now (or re-reads the file), bypassing the kid-miss rate

@@ -38,7 +38,8 @@
 %% The cache's table: named after the cache, protected, read_concurrency
 %%--------------------------------------------------------------------
 
-%% The token cache, when on: {Tid, MaxEntries} of a public table of ?TOKEN rows.
+%% The token cache, when on: {Tid, MaxEntries} of a protected table of ?TOKEN
+%% rows (the cache process writes them, callers read them).
 -type jwks_verify_token_cache() :: {ets:tid(), pos_integer()} | undefined.
 
 %% {key_set, KeySet, ExpiresAt, UnusableAt, Generation, TokenCache}: one row
@@ -74,7 +75,7 @@
 -define(ISSUER(Issuer), {issuer, Issuer}).
 
 %%--------------------------------------------------------------------
-%% The token cache's table: public, read and write concurrency
+%% The token cache's table: protected, read concurrency
 %%--------------------------------------------------------------------
 
 %% {TokenHash, Opts, Generation, Exp, Nbf, Iat, DropAt, Claims}: a verified

@@ -7,9 +7,15 @@
 %% issuer's metadata in `jwks_verify_cache_discovery' for a cache started
 %% from its issuer); each outcome is written to the table for readers.
 %%
-%% Calls: `{kid_miss, Kid, Generation}' from `jwks_verify_cache_reader'
-%% (answers `retry' or `{error, unknown_kid}'), `refresh', `info',
-%% `{await, Ms}' from `jwks_verify_cache'.
+%% Calls from `jwks_verify_cache_reader': `{kid_miss, Kid, Generation}'
+%% (answers `retry' or `{error, unknown_kid}'), `join_fetch' from a caller
+%% that found no usable key set (answers `retry' once the fetch under way
+%% has brought one, else `{error, jwks_unavailable}'), `{rebuild,
+%% Generation}' when the NIF refused the key set (the library was reloaded:
+%% it is built again from its source; answers `retry'). Cast
+%% `{remember, Token, Opts, Generation}': a token a caller verified, which
+%% goes into the token cache once verified here too. From
+%% `jwks_verify_cache': `refresh', `info', `{await, Ms}'.
 -module(jwks_verify_cache_server).
 
 -behaviour(gen_server).
@@ -26,7 +32,9 @@
     kind :: initial | refresh | retry | kid_miss | manual,
     started :: integer(),
     waiters = [] :: [{gen_server:from(), binary()}],
-    refreshers = [] :: [gen_server:from()]
+    refreshers = [] :: [gen_server:from()],
+    %% callers without a key set, waiting for this fetch's outcome
+    joiners = [] :: [gen_server:from()]
 }).
 
 -record(s, {
@@ -40,6 +48,8 @@
     usable = 0 :: non_neg_integer(),
     skipped = 0 :: non_neg_integer(),
     body_hash :: binary() | undefined,
+    %% the JWKS the key set was built from, to build it again after a NIF reload
+    body :: binary() | undefined,
     etag :: string() | undefined,
     gen = 0 :: non_neg_integer(),
     freshness = jwks_verify_cache_freshness:new() :: jwks_verify_cache_freshness:freshness(),
@@ -116,6 +126,15 @@ handle_call({kid_miss, Kid, Gen}, From, #s{cfg = Cfg} = S0) ->
                     {noreply, add_waiter(From, Kid, kid_fetch(Now, S))}
             end
     end;
+handle_call(join_fetch, From, #s{fetch = #fetch{joiners = Joiners} = F} = S) ->
+    {noreply, S#s{fetch = F#fetch{joiners = [From | Joiners]}}};
+handle_call(join_fetch, _From, #s{key_set = undefined} = S) ->
+    {reply, {error, jwks_unavailable}, S};
+handle_call(join_fetch, _From, S) ->
+    {reply, retry, S};
+handle_call({rebuild, _Gen}, _From, S) ->
+    {Reply, S1} = rebuild(S),
+    {reply, Reply, S1};
 handle_call(refresh, From, #s{cfg = #cache_cfg{source = {Remote, _}}} = S) when
     Remote =:= uri; Remote =:= discovery
 ->
@@ -128,8 +147,10 @@ handle_call(refresh, _From, #s{cfg = #cache_cfg{source = {file, Path}}} = S) ->
         {ok, KeySet} -> {reply, ok, install_static(KeySet, S)};
         {error, Reason} -> {reply, {error, Reason}, S#s{last_error = Reason}}
     end;
-handle_call(refresh, _From, S) ->
-    {reply, ok, S};
+handle_call(refresh, _From, #s{cfg = #cache_cfg{source = {json, Json}}} = S) ->
+    %% Parsed at start, so it parses: building it again is for a NIF reload.
+    {ok, KeySet} = jwks_verify:key_set(Json),
+    {reply, ok, install_static(KeySet, S)};
 handle_call({await, Ms}, From, S) ->
     case S#s.key_set of
         undefined ->
@@ -144,6 +165,16 @@ handle_call(_Other, _From, S) ->
     {reply, {error, unknown_call}, S}.
 
 -spec handle_cast(term(), #s{}) -> {noreply, #s{}}.
+handle_cast({remember, Token, Opts, Gen}, #s{gen = Gen, key_set = KeySet, tokens = Tokens} = S)
+  when Tokens =/= undefined, KeySet =/= undefined, is_binary(Token) ->
+    %% Only what this process verifies goes in: a message can't plant a claim.
+    try jwks_verify:check(Token, KeySet, Opts, jwt) of
+        {ok, Claims} -> jwks_verify_cache_table:remember(Tokens, Token, Opts, Gen, Claims);
+        _ -> ok
+    catch
+        _:_ -> ok
+    end,
+    {noreply, S};
 handle_cast(_Msg, S) ->
     {noreply, S}.
 
@@ -230,6 +261,11 @@ complete(Result, #s{fetch = F, cfg = Cfg} = S0) ->
                 {{error, Reason}, failed(Reason, Now, S1)}
         end,
     [gen_server:reply(From, Reply) || From <- F#fetch.refreshers],
+    Joined = case S2#s.key_set of
+        undefined -> {error, jwks_unavailable};
+        _ -> retry
+    end,
+    [gen_server:reply(From, Joined) || From <- F#fetch.joiners],
     S3 = answer_waiters(F#fetch.waiters, Reply, Now, S2),
     M = jwks_verify_cache_misses:settle(Reply, F#fetch.started, Now, S3#s.kids, S3#s.misses),
     S4 = run_deferred(S3#s{misses = M}),
@@ -240,13 +276,14 @@ complete(Result, #s{fetch = F, cfg = Cfg} = S0) ->
 %% A 200: install, unless the body is the one we have (then it is a 304).
 accept(#{hash := Hash} = New, Now, #s{body_hash = Hash, key_set = KS} = S) when KS =/= undefined ->
     {#{kids_added => [], kids_removed => []}, confirm(New, Now, S)};
-accept(#{key_set := KeySet, info := Info, hash := Hash} = New, Now, S0) ->
+accept(#{key_set := KeySet, info := Info, hash := Hash, body := Body} = New, Now, S0) ->
     #{usable := Usable, skipped := Skipped, keys := Keys} = Info,
+    jwks_verify_cache_report:private_keys(S0#s.name, uri(S0#s.cfg), Keys),
     Kids = maps:from_list([{Kid, true} || #{kid := Kid} <- Keys, is_binary(Kid)]),
     Added = [K || K <- maps:keys(Kids), not maps:is_key(K, S0#s.kids)],
     Removed = [K || K <- maps:keys(S0#s.kids), not maps:is_key(K, Kids)],
     S1 = S0#s{key_set = KeySet, kids = Kids, usable = Usable, skipped = Skipped,
-              body_hash = Hash, gen = S0#s.gen + 1},
+              body_hash = Hash, body = Body, gen = S0#s.gen + 1},
     S2 = confirm(New, Now, S1),
     jwks_verify_cache_table:clear_tokens(S2#s.tokens),
     %% Keys the issuer dropped stop verifying now (the row was replaced) and
@@ -310,6 +347,7 @@ cancel_fetch_timer(#s{fetch_timer = TRef} = S) ->
 
 install_static(KeySet, S0) ->
     #{usable := Usable, skipped := Skipped, keys := Keys} = jwks_verify:key_set_info(KeySet),
+    jwks_verify_cache_report:private_keys(S0#s.name, uri(S0#s.cfg), Keys),
     Kids = maps:from_list([{Kid, true} || #{kid := Kid} <- Keys, is_binary(Kid)]),
     S = S0#s{key_set = KeySet, kids = Kids, usable = Usable, skipped = Skipped,
              gen = S0#s.gen + 1, last_error = undefined,
@@ -317,6 +355,39 @@ install_static(KeySet, S0) ->
     put_key_set(S),
     jwks_verify_cache_table:clear_tokens(S#s.tokens),
     S#s{misses = jwks_verify_cache_misses:clear(S#s.misses)}.
+
+%% After a reload of the NIF library, the key set is a term the new library
+%% does not know: build it again from where it came from (the JSON given,
+%% the file, or the body of the last fetch, so no request and no wait on the
+%% issuer). The same keys: generation, token cache and freshness stay.
+rebuild(#s{key_set = undefined} = S) ->
+    {{error, jwks_unavailable}, S};
+rebuild(#s{key_set = Old, cfg = Cfg} = S) ->
+    try jwks_verify:key_set_info(Old) of
+        _ -> {retry, S}
+    catch
+        error:{badarg, _} ->
+            jwks_verify_cache_report:rebuilding(S#s.name),
+            case Cfg#cache_cfg.source of
+                {file, Path} ->
+                    %% The file as it is now: a refresh.
+                    case jwks_verify_cache_opts:read_file(Path) of
+                        {ok, KeySet} -> {retry, install_static(KeySet, S)};
+                        {error, Reason} -> {{error, jwks_unavailable}, S#s{last_error = Reason}}
+                    end;
+                {json, Json} ->
+                    {ok, KeySet} = jwks_verify:key_set(Json),
+                    {retry, replace_key_set(KeySet, S)};
+                {Remote, _} when Remote =:= uri; Remote =:= discovery ->
+                    {ok, KeySet} = jwks_verify:key_set(S#s.body),
+                    {retry, replace_key_set(KeySet, S)}
+            end
+    end.
+
+replace_key_set(KeySet, S0) ->
+    S = S0#s{key_set = KeySet},
+    put_key_set(S),
+    S.
 
 %% Reports the moves between fresh, stale and unavailable; an unusable key
 %% set takes the verified tokens with it.
