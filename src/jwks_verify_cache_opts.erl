@@ -13,10 +13,10 @@
 -include("jwks_verify_cache.hrl").
 
 -define(TOKEN_CACHE_DEFAULT, 10000).
--define(KNOWN, [issuer, jwks_uri, jwks, jwks_file, allow_http, ttl, min_ttl, max_ttl, refetch_interval,
-                negative_ttl, stale_ceiling, connect_timeout, timeout, max_body_bytes,
-                max_redirects, await_first_fetch, ssl, backoff_initial, backoff_max,
-                token_cache]).
+-define(KNOWN, [issuer, jwks_uri, jwks, jwks_file, allow_http, ttl, min_ttl, max_ttl,
+                refetch_interval, negative_ttl, stale_ceiling, connect_timeout, timeout,
+                max_body_bytes, max_redirects, await_first_fetch, ssl, backoff_initial,
+                backoff_max, token_cache]).
 
 %%--------------------------------------------------------------------
 %% Checking options
