@@ -146,6 +146,25 @@ defmodule JwksVerify.CacheHardeningTest do
       assert TestServer.count(s) <= 1 + div(elapsed, 600), "#{TestServer.count(s)} in #{elapsed}"
       assert Cache.status(name) == :unavailable
     end
+
+    test "an issuer that hangs at boot: callers wait no longer than the fetch's timeout", ctx do
+      s = issuer([ctx.a])
+      TestServer.set(s, mode: :hang)
+      tok = token(ctx.a)
+      t0 = ms()
+
+      name =
+        cache(jwks_uri: TestServer.url(s), allow_http: true, timeout: 400, backoff_initial: 5_000)
+
+      results = together(50, fn -> {JwksVerify.verify(tok, name, []), ms() - t0} end)
+
+      for {result, elapsed} <- results do
+        assert result == {:error, :jwks_unavailable}
+        assert elapsed >= 350 and elapsed < 400 + 1_000, "#{elapsed} ms"
+      end
+
+      assert TestServer.count(s) == 1
+    end
   end
 
   describe "negative kids (item 2)" do
