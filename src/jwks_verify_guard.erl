@@ -32,6 +32,12 @@
 %% <li>`iss', `aud', `algs', `leeway', `required', `typ', `max_token_bytes':
 %%     verification options, as {@link jwks_verify:options/1} takes them.
 %%     `now' is refused: a request is always checked against the clock.</li>
+%% <li>`scopes': scopes a verified token must all grant, binaries or strings
+%%     (`[<<"read:orders">>]'): its `scope' claim (space-separated, RFC 9068
+%%     §2.2.3) or `scp' (an array) must hold each one exactly, as
+%%     {@link jwks_verify:check_scopes/2} compares them (`read' does not grant
+%%     `read:all'). A token that lacks one is refused with `403'. Defaults to
+%%     `[]': no scope required.</li>
 %% <li>`public_paths': paths served without a token, binaries or strings.
 %%     `<<"/public">>' matches that path only (and `/public/');
 %%     `<<"/assets/*">>' matches `/assets' and everything below it. Paths are
@@ -65,6 +71,9 @@
 %%     `error="invalid_request"';</li>
 %% <li>a token that fails verification: `401' with `error="invalid_token"'
 %%     and an `error_description' equal to `details';</li>
+%% <li>a valid token that lacks a scope of `scopes' (`{insufficient_scope,
+%%     Missing}'): `403' with `error="insufficient_scope"' and `scope' listing
+%%     every scope required, space-separated (§3.1);</li>
 %% <li>a key set that can't be had (`jwks_unavailable', or a fetched JWKS
 %%     that is unusable): `unavailable_status', no challenge;</li>
 %% <li>`internal_error': `500'.</li>
@@ -83,6 +92,7 @@
 -type config() :: #{
     keys := atom() | jwks_verify:key_set(),
     opts := jwks_verify:prepared_opts(),
+    scopes := [binary()],
     assign := atom(),
     public := [{exact | prefix, [binary()]}],
     skip := {module(), atom()} | undefined,
@@ -97,14 +107,17 @@
 %% per header line.
 
 -type reason() ::
-    jwks_verify:reason() | missing_token | multiple_authorization | malformed_authorization.
-%% What refused a request: a {@link jwks_verify:reason()} or a header problem.
+    jwks_verify:reason() | missing_token | multiple_authorization | malformed_authorization
+    | {insufficient_scope, [binary()]}.
+%% What refused a request: a {@link jwks_verify:reason()}, a header problem, or
+%% a valid token that lacks required scopes (the missing ones, as
+%% {@link jwks_verify:check_scopes/2} names them).
 
 -type response() :: {100..599, headers(), binary()}.
 %% A refusal: status, lowercase response headers, JSON body.
 
 -define(VERIFY_KEYS, [iss, aud, algs, leeway, required, typ, max_token_bytes]).
--define(KNOWN, [cache, key_set, assign, public_paths, skip, on_error,
+-define(KNOWN, [cache, key_set, scopes, assign, public_paths, skip, on_error,
                 unavailable_status, realm | ?VERIFY_KEYS]).
 
 %%--------------------------------------------------------------------
@@ -123,13 +136,14 @@ init(Opts) when is_list(Opts) ->
     %% One after the other, so the first bad option is the one reported.
     Keys = keys(Map),
     VerifyOpts = verify_options(Map),
+    Scopes = scopes(maps:get(scopes, Map, [])),
     Assign = assign(maps:get(assign, Map, current_user)),
     Public = public_paths(maps:get(public_paths, Map, [])),
     Skip = mf(skip, maps:get(skip, Map, undefined)),
     OnError = mf(on_error, maps:get(on_error, Map, undefined)),
     Status = status(maps:get(unavailable_status, Map, 503)),
     Realm = realm(maps:get(realm, Map, undefined)),
-    #{keys => Keys, opts => VerifyOpts, assign => Assign, public => Public, skip => Skip,
+    #{keys => Keys, opts => VerifyOpts, scopes => Scopes, assign => Assign, public => Public, skip => Skip,
       on_error => OnError, unavailable_status => Status, realm => Realm};
 init(Other) ->
     jwks_verify_badarg:bad_argument(options, Other, "a list of {Key, Value} pairs or a map").
@@ -170,6 +184,30 @@ keys(#{}) ->
 
 verify_options(Map) ->
     jwks_verify:options(maps:with(?VERIFY_KEYS, Map)).
+
+%% RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E, so each one can be
+%% quoted in the challenge's scope="..." (RFC 6750 §3) and none holds a space.
+scopes(Scopes) when is_list(Scopes) ->
+    [scope(S) || S <- Scopes];
+scopes(Bad) ->
+    bad_scopes(Bad).
+
+scope(S) when is_list(S) ->
+    case catch unicode:characters_to_binary(S) of
+        Bin when is_binary(Bin) -> scope(Bin);
+        _ -> bad_scopes(S)
+    end;
+scope(S) when is_binary(S), S =/= <<>> ->
+    case lists:all(fun(C) -> C =/= $\s andalso quotable_char(C) end, binary_to_list(S)) of
+        true -> S;
+        false -> bad_scopes(S)
+    end;
+scope(Bad) ->
+    bad_scopes(Bad).
+
+bad_scopes(Bad) ->
+    jwks_verify_badarg:bad_value(scopes, Bad, "a list of scopes, each a non-empty string of "
+                                              "printable ASCII without spaces, \" or \\").
 
 assign(Atom) when is_atom(Atom), Atom =/= undefined, Atom =/= nil,
                   Atom =/= true, Atom =/= false ->
@@ -285,12 +323,12 @@ bearer(Headers) ->
             Error
     end.
 
-authenticate(#{keys := Keys, opts := Opts}, Headers) ->
+authenticate(#{keys := Keys, opts := Opts, scopes := Scopes}, Headers) ->
     case credentials(Headers) of
         {ok, Token} ->
             case jwks_verify:verify(Token, Keys, Opts) of
-                {ok, _} = Ok ->
-                    Ok;
+                {ok, Claims} ->
+                    authorize(Claims, Scopes);
                 Error ->
                     %% Whitespace is looked for only once verification failed:
                     %% strict base64url never verifies with it, so valid
@@ -302,6 +340,16 @@ authenticate(#{keys := Keys, opts := Opts}, Headers) ->
             end;
         Error ->
             Error
+    end.
+
+%% Scopes are looked at only in a verified token: a 403 says who the caller
+%% is, and is not to be earned with a forged one.
+authorize(Claims, []) ->
+    {ok, Claims};
+authorize(Claims, Scopes) ->
+    case jwks_verify:check_scopes(Claims, Scopes) of
+        ok -> {ok, Claims};
+        Error -> Error
     end.
 
 credentials(Headers) ->
@@ -463,12 +511,15 @@ reason_table() ->
       bad_jwks => {unavailable, <<"invalid jwks">>},
       too_many_keys => {unavailable, <<"too many keys in jwks">>},
       jwks_unavailable => {unavailable, <<"jwks unavailable">>},
+      insufficient_scope => {scope, <<"insufficient scope">>},
       internal_error => {internal, <<"internal error">>}}.
 
 classify({Tag, Name}) when (Tag =:= missing_claim orelse Tag =:= invalid_claim),
                            is_binary(Name) ->
     {Class, Details} = maps:get(Tag, reason_table()),
     {Class, <<Details/binary, ": ", (sanitize(Name))/binary>>};
+classify({insufficient_scope, Missing}) when is_list(Missing) ->
+    maps:get(insufficient_scope, reason_table());
 classify(Reason) when is_atom(Reason) ->
     maps:get(Reason, reason_table(), {token, <<"invalid token">>});
 classify(_Other) ->
@@ -477,17 +528,24 @@ classify(_Other) ->
 status(missing, _) -> 401;
 status(token, _) -> 401;
 status(request, _) -> 400;
+status(scope, _) -> 403;
 status(unavailable, #{unavailable_status := Status}) -> Status;
 status(internal, _) -> 500.
 
 %% RFC 6750 §3: no error code when no token came; invalid_request (400) for
-%% a malformed header; invalid_token (401) for a token that fails.
+%% a malformed header; invalid_token (401) for a token that fails;
+%% insufficient_scope (403) for a valid token without the scopes asked.
 challenge(missing, _Status, _Details, Config) ->
     [{<<"www-authenticate">>, challenge_value(Config, [])}];
 challenge(request, 400, Details, Config) ->
     [{<<"www-authenticate">>,
       challenge_value(Config, [{<<"error">>, <<"invalid_request">>},
                                {<<"error_description">>, Details}])}];
+challenge(scope, 403, _Details, #{scopes := Scopes} = Config) ->
+    %% §3.1: the scope attribute names what the resource needs, all of it.
+    Scope = [{<<"scope">>, iolist_to_binary(lists:join(<<" ">>, Scopes))} || Scopes =/= []],
+    [{<<"www-authenticate">>,
+      challenge_value(Config, [{<<"error">>, <<"insufficient_scope">>} | Scope])}];
 challenge(_Class, 401, Details, Config) ->
     [{<<"www-authenticate">>,
       challenge_value(Config, [{<<"error">>, <<"invalid_token">>},

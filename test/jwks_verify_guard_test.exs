@@ -256,6 +256,9 @@ defmodule JwksVerify.GuardTest do
             assert {status, challenge} == {503, nil}
             assert decode_json(body)["error"] == "Service Unavailable"
 
+          :insufficient_scope ->
+            assert {status, challenge} == {403, ~s(Bearer error="insufficient_scope")}
+
           :internal_error ->
             assert {status, challenge} == {500, nil}
             assert body == ~s({"error":"Internal Server Error","details":"internal error"})
@@ -277,6 +280,7 @@ defmodule JwksVerify.GuardTest do
         assert phrase in [
                  "Unauthorized",
                  "Bad Request",
+                 "Forbidden",
                  "Service Unavailable",
                  "Internal Server Error"
                ],
@@ -339,6 +343,118 @@ defmodule JwksVerify.GuardTest do
     end
   end
 
+  # Issue 15 item 3: RFC 9068 §2.2.3 scopes, refused per RFC 6750 §3.1.
+  describe "scopes" do
+    setup %{ks: ks} do
+      %{scoped: Guard.init(key_set: ks, iss: iss(), aud: aud(), scopes: ["read:orders", "write"])}
+    end
+
+    test "a token granting every scope passes, as a scope string or an scp array", ctx do
+      %{scoped: c, key: key} = ctx
+
+      for extra <- [
+            %{"scope" => "read:orders write"},
+            %{"scope" => "  write   other read:orders "},
+            %{"scp" => ["write", "read:orders"]},
+            %{"scp" => "read:orders write"},
+            %{"scope" => "write", "scp" => ["read:orders"]}
+          ] do
+        claims = claims(extra)
+        token = rs256(key, "k1", claims)
+
+        assert Guard.decide(c, bearer_headers(token), "/api/orders") == {:ok, claims},
+               inspect(extra)
+      end
+    end
+
+    test "a valid token without one: 403 insufficient_scope naming every required scope", ctx do
+      %{scoped: c, key: key} = ctx
+
+      for {extra, missing} <- [
+            {%{}, ["read:orders", "write"]},
+            {%{"scope" => "read:orders"}, ["write"]},
+            {%{"scp" => ["write"]}, ["read:orders"]},
+            {%{"scope" => ""}, ["read:orders", "write"]},
+            {%{"scp" => [1, "write", :null]}, ["read:orders"]},
+            {%{"scope" => "read:orders,write"}, ["read:orders", "write"]},
+            {%{"scope" => "READ:ORDERS write"}, ["read:orders"]}
+          ] do
+        token = rs256(key, "k1", claims(extra))
+
+        assert Guard.check(c, bearer_headers(token), "/api/orders") ==
+                 {:error, {:insufficient_scope, missing}},
+               inspect(extra)
+
+        assert {:error, {:insufficient_scope, ^missing}, {403, hs, body}} =
+                 Guard.decide(c, bearer_headers(token), "/api/orders")
+
+        # RFC 6750 §3.1: the scope attribute names what the resource needs.
+        assert header(hs, "www-authenticate") == [
+                 ~s(Bearer error="insufficient_scope", scope="read:orders write")
+               ]
+
+        assert header(hs, "content-type") == ["application/json"]
+        assert body == ~s({"error":"Forbidden","details":"insufficient scope"})
+      end
+    end
+
+    test "scopes compare whole: read does not grant read:all, nor read:all read",
+         %{ks: ks} = ctx do
+      %{key: key} = ctx
+      read_all = Guard.init(key_set: ks, scopes: ["read:all"])
+      read = Guard.init(key_set: ks, scopes: ["read"])
+
+      for {c, granted, missing} <- [
+            {read_all, %{"scope" => "read"}, "read:all"},
+            {read_all, %{"scp" => ["read"]}, "read:all"},
+            {read, %{"scope" => "read:all"}, "read"},
+            {read, %{"scp" => ["read:all", "reader"]}, "read"}
+          ] do
+        token = rs256(key, "k1", claims(granted))
+
+        assert {:error, {:insufficient_scope, [^missing]}, {403, hs, _}} =
+                 Guard.decide(c, bearer_headers(token), "/")
+
+        assert header(hs, "www-authenticate") == [
+                 ~s(Bearer error="insufficient_scope", scope="#{missing}")
+               ]
+      end
+
+      token = rs256(key, "k1", claims(%{"scope" => "read:all read"}))
+      assert {:ok, _} = Guard.decide(read_all, bearer_headers(token), "/")
+      assert {:ok, _} = Guard.decide(read, bearer_headers(token), "/")
+    end
+
+    test "a token that fails verification is 401 whatever scopes it claims", ctx do
+      %{scoped: c, other: other, key: key} = ctx
+      scoped = claims(%{"scope" => "read:orders write"})
+
+      for {token, reason} <- [
+            {rs256(other, "k1", scoped), :bad_signature},
+            {rs256(key, "k1", Map.put(scoped, "exp", now() - 60)), :expired},
+            {rs256(key, "k1", Map.put(scoped, "aud", "other")), :invalid_audience}
+          ] do
+        assert {:error, ^reason, {401, _, _}} = Guard.decide(c, bearer_headers(token), "/")
+      end
+
+      assert {:error, :missing_token, {401, _, _}} = Guard.decide(c, [], "/")
+    end
+
+    test "a realm comes first; no scope attribute when none is configured", %{ks: ks} do
+      c = Guard.init(key_set: ks, realm: "api", scopes: [~c"admin"])
+      assert c.scopes == ["admin"]
+      {403, hs, _} = Guard.response(c, {:insufficient_scope, ["admin"]})
+
+      assert header(hs, "www-authenticate") == [
+               ~s(Bearer realm="api", error="insufficient_scope", scope="admin")
+             ]
+
+      {403, hs, _} = Guard.response(Guard.init(key_set: ks), {:insufficient_scope, ["x"]})
+      assert header(hs, "www-authenticate") == [~s(Bearer error="insufficient_scope")]
+      assert Guard.details({:insufficient_scope, ["x"]}) == "insufficient scope"
+    end
+  end
+
   describe "public paths" do
     test "exact and prefix paths are skipped, segment by segment", %{config: c} do
       for path <- ["/public", "/public/", "//public", "/assets", "/assets/app.js", "/assets/a/b"] do
@@ -379,6 +495,7 @@ defmodule JwksVerify.GuardTest do
       c = Guard.init(cache: MyApp.Jwks, iss: "https://i/", aud: ["a", "b"])
       assert %{keys: MyApp.Jwks, assign: :current_user, unavailable_status: 503} = c
       assert %{public: [], skip: :undefined, on_error: :undefined, realm: :undefined} = c
+      assert c.scopes == []
       assert plain?(c)
     end
 
@@ -428,6 +545,11 @@ defmodule JwksVerify.GuardTest do
       {[cache: A, unavailable_status: 200], ~r/option :unavailable_status: expected a 5xx/},
       {[cache: A, unavailable_status: 401], ~r/option :unavailable_status: expected a 5xx/},
       {[cache: A, realm: ~s(a"b)], ~r/option :realm: expected a string of printable ASCII/},
+      {[cache: A, scopes: "read"], ~r/option :scopes: expected a list of scopes, .* got "read"$/},
+      {[cache: A, scopes: [""]], ~r/option :scopes: expected a list of scopes, .* got ""$/},
+      {[cache: A, scopes: ["read write"]], ~r/option :scopes: .* got "read write"$/},
+      {[cache: A, scopes: [~s(a"b)]], ~r/option :scopes: expected a list of scopes/},
+      {[cache: A, scopes: [:read]], ~r/option :scopes: .* got :read$/},
       {[:cache],
        ~r/bad argument options: expected {Key, Value} pairs with an atom key, got :cache$/},
       {:cache,

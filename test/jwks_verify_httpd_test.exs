@@ -148,7 +148,8 @@ defmodule JwksVerify.HttpdTest do
             {[iss: "https://i/"], ~r/option cache .* is required/},
             {%{cache: :x, public_paths: ["x"]},
              ~r/public_paths: expected paths that start with \//},
-            {[cache: :x, unavailable_status: 200], ~r/unavailable_status: expected a 5xx/}
+            {[cache: :x, unavailable_status: 200], ~r/unavailable_status: expected a 5xx/},
+            {[cache: :x, scopes: "read"], ~r/option scopes: expected a list of scopes/}
           ] do
         assert {:error, error} =
                  :inets.start(:httpd,
@@ -196,6 +197,31 @@ defmodule JwksVerify.HttpdTest do
 
       assert {200, _, _} =
                get(base <> "/api/protected", bearer_headers(rs256(key, "k1", claims())))
+    end
+
+    test "scopes: 403 insufficient_scope for a valid token without them", %{key: key} do
+      {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+      api = start_api(key_set: ks, aud: aud(), scopes: ["read:orders", "write:orders"])
+      on_exit(fn -> stop_httpd(api.server) end)
+      url = api.base <> "/api/protected"
+
+      token = rs256(key, "k1", claims(%{"scope" => "read:orders"}))
+      {status, headers, body} = get(url, bearer_headers(token))
+      assert status == 403
+
+      assert {"www-authenticate",
+              ~s(Bearer error="insufficient_scope", scope="read:orders write:orders")} in headers
+
+      assert body == ~s({"error":"Forbidden","details":"insufficient scope"})
+
+      for granted <- [
+            %{"scope" => "write:orders read:orders"},
+            %{"scp" => ["read:orders", "write:orders"]}
+          ] do
+        assert {200, _, _} = get(url, bearer_headers(rs256(key, "k1", claims(granted))))
+      end
+
+      assert {401, _, _} = get(url)
     end
 
     test "on_error shapes the answer", %{key: key} do

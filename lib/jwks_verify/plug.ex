@@ -57,6 +57,11 @@ defmodule JwksVerify.Plug do
     * `:typ` - the required header `typ` (such as `"at+jwt"`), unchecked by
       default.
     * `:max_token_bytes` - longer tokens are refused unread, defaults to `32768`.
+    * `:scopes` - scopes a valid token must all grant, such as
+      `["read:orders"]`, in its `scope` claim (space-separated, RFC 9068
+      §2.2.3) or `scp` (an array), compared whole by
+      `JwksVerify.check_scopes/2` (`"read"` does not grant `"read:all"`); a
+      token that lacks one gets `403`. Defaults to `[]`, no scope required.
     * `:assign` - the assign that receives the claims, defaults to
       `:current_user`.
     * `:public_paths` - paths that need no token: `"/public"` (that path
@@ -89,6 +94,10 @@ defmodule JwksVerify.Plug do
       `www-authenticate: Bearer error="invalid_request", error_description="..."`;
     * a token that fails verification: `401`,
       `www-authenticate: Bearer error="invalid_token", error_description="..."`;
+    * a valid token that lacks one of `:scopes`: `403`,
+      `www-authenticate: Bearer error="insufficient_scope", scope="read:orders write"`
+      (every required scope), body
+      `{"error":"Forbidden","details":"insufficient scope"}`;
     * the key set can't be had: `503` (`:unavailable_status`), so an issuer
       outage is not blamed on the client.
 
