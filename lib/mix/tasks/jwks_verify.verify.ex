@@ -8,7 +8,9 @@ defmodule Mix.Tasks.JwksVerify.Verify do
       mix jwks_verify.verify TOKEN --jwks URL_OR_FILE [options]
 
   `TOKEN` may be `-` to read it from standard input, which keeps it out of
-  the shell history. The header and the payload are printed as the token
+  the shell history. A pasted `Bearer eyJ...` (or a whole
+  `Authorization: Bearer eyJ...` line) is taken too: the scheme is dropped,
+  and the output says so. The header and the payload are printed as the token
   carries them, even when verification fails (they are not trusted until
   the verdict says so).
 
@@ -51,9 +53,9 @@ defmodule Mix.Tasks.JwksVerify.Verify do
   def run(args) do
     {switches, argv} = OptionParser.parse!(args, strict: @switches)
 
-    token =
+    {token, dropped} =
       case argv do
-        [token] -> read_token(token)
+        [token] -> token |> read_token() |> drop_scheme()
         _ -> Mix.raise("usage: mix jwks_verify.verify TOKEN --jwks URL_OR_FILE [options]")
       end
 
@@ -61,6 +63,7 @@ defmodule Mix.Tasks.JwksVerify.Verify do
     Mix.Task.run("app.config")
     opts = verify_opts(switches)
 
+    if dropped, do: section("Note", "dropped #{inspect(dropped)}: the token is what follows it")
     print_token(token)
 
     with {:ok, json} <- read_jwks(source),
@@ -76,6 +79,15 @@ defmodule Mix.Tasks.JwksVerify.Verify do
 
   defp read_token("-"), do: IO.read(:stdio, :eof) |> to_string() |> String.trim()
   defp read_token(token), do: String.trim(token)
+
+  # What gets pasted from a request: the header's value, or the whole line.
+  # The scheme is matched in any case, as servers do (RFC 7235 §2.1).
+  defp drop_scheme(token) do
+    case Regex.run(~r/\A((?:authorization:\s*)?bearer\s+)(\S+)\z/i, token) do
+      [_, prefix, rest] -> {rest, String.trim_trailing(prefix)}
+      nil -> {token, nil}
+    end
+  end
 
   defp verify_opts(switches) do
     opts =
