@@ -4,7 +4,9 @@
 # block is compiled from the README text, the other block is evaluated with
 # erl_eval. The one substitution: when port 8080 is taken on this machine,
 # `{port, 8080}` becomes a free port. Then requests go to the API as a client
-# would send them; tokens are signed by :public_key (test/support).
+# would send them; tokens are signed by :public_key (test/support). The
+# "Phoenix" section's router snippets need Phoenix, which is not here: the
+# options of each `plug JwksVerify.Plug` in them go through init/1 instead.
 defmodule JwksVerify.ReadmeTest do
   use ExUnit.Case, async: false
 
@@ -112,6 +114,42 @@ defmodule JwksVerify.ReadmeTest do
     end
 
     assert {400, _, _} = get(base <> "/api/me", [{"authorization", "Bearer"}])
+  end
+
+  # The README's Phoenix section: its router snippets can't run here (no
+  # Phoenix), but every `plug JwksVerify.Plug, ...` in it must be options
+  # that JwksVerify.Plug.init/1 takes, and the public path must be written
+  # as the full request path its `scope "/api"` routes to.
+  describe "the Phoenix section" do
+    defp phoenix_plug_options do
+      [_, rest] = String.split(File.read!(@readme), "\n## Phoenix\n", parts: 2)
+      section = rest |> String.split("\n## ", parts: 2) |> hd()
+
+      for [_, opts] <- Regex.scan(~r/^  plug JwksVerify\.Plug,\n(.*?)\n^end$/ms, section) do
+        {opts, []} = Code.eval_string("[" <> opts <> "]")
+        opts
+      end
+    end
+
+    test "every plug's options are taken by JwksVerify.Plug.init/1" do
+      all = phoenix_plug_options()
+      assert length(all) >= 2
+
+      for opts <- all do
+        config = JwksVerify.Plug.init(opts)
+        assert config == :jwks_verify_guard.init(opts)
+      end
+    end
+
+    test "the public path is the full request path of the scope's route" do
+      [opts | _] = phoenix_plug_options()
+      assert opts[:public_paths] == ["/api/health"]
+      config = JwksVerify.Plug.init(opts)
+      # The cache is not running: a public path is decided before it is looked up.
+      assert :jwks_verify_guard.check(config, [], "/api/health") == :skip
+      assert {:error, :missing_token} = :jwks_verify_guard.check(config, [], "/api/protected")
+      assert {:error, :missing_token} = :jwks_verify_guard.check(config, [], "/health")
+    end
   end
 
   defp rs256(key, extra) do
