@@ -25,7 +25,20 @@
 %% what is expected) on an unknown option or a bad value:
 %% <ul>
 %% <li>`cache': the name of a running {@link jwks_verify_cache}, looked up on
-%%     each request; required unless `key_set' is given.</li>
+%%     each request; required unless `key_set' is given. Or a list of names,
+%%     one cache per issuer, for several issuers behind one guard
+%%     (multi-tenant, staff and customer identity providers): each cache must
+%%     be started with its `issuer' ({@link jwks_verify_cache:issuer/1}). The
+%%     token's `iss', read unverified, only chooses the cache whose issuer it
+%%     equals; the signature, `iss' and every claim are then checked against
+%%     that cache and that issuer, so a `kid' that two issuers both use never
+%%     selects the other issuer's key. A token whose `iss' names none of them
+%%     is `invalid_issuer'; an `iss' that is not a string is
+%%     `{invalid_claim, <<"iss">>}' and a token without one
+%%     `{missing_claim, <<"iss">>}', before any cache is looked at. When
+%%     no cache matches and one of them can't say its issuer (not running,
+%%     or started without `issuer'), the answer is `jwks_unavailable'. With a
+%%     list, `iss' is refused: the caches' issuers are the accepted ones.</li>
 %% <li>`key_set': a key set from {@link jwks_verify:key_set/1}, for static keys
 %%     and tests (not `JwksVerify.Plug': a key set can't be compiled into a
 %%     Phoenix router).</li>
@@ -89,8 +102,10 @@
 
 -export_type([config/0, headers/0, reason/0, response/0]).
 
+-include("jwks_verify_opts.hrl").
+
 -type config() :: #{
-    keys := atom() | jwks_verify:key_set(),
+    keys := atom() | [atom(), ...] | jwks_verify:key_set(),
     opts := jwks_verify:prepared_opts(),
     scopes := [binary()],
     assign := atom(),
@@ -143,8 +158,8 @@ init(Opts) when is_list(Opts) ->
     OnError = mf(on_error, maps:get(on_error, Map, undefined)),
     Status = status(maps:get(unavailable_status, Map, 503)),
     Realm = realm(maps:get(realm, Map, undefined)),
-    #{keys => Keys, opts => VerifyOpts, scopes => Scopes, assign => Assign, public => Public, skip => Skip,
-      on_error => OnError, unavailable_status => Status, realm => Realm};
+    #{keys => Keys, opts => VerifyOpts, scopes => Scopes, assign => Assign, public => Public,
+      skip => Skip, on_error => OnError, unavailable_status => Status, realm => Realm};
 init(Other) ->
     jwks_verify_badarg:bad_argument(options, Other, "a list of {Key, Value} pairs or a map").
 
@@ -165,11 +180,20 @@ options_map([Other | _], _Map) ->
 
 keys(#{cache := _, key_set := _}) ->
     jwks_verify_badarg:error("give the option cache or key_set, not both");
-keys(#{cache := Name}) when is_atom(Name), Name =/= undefined, Name =/= nil,
-                            Name =/= true, Name =/= false ->
-    Name;
-keys(#{cache := Bad}) ->
-    jwks_verify_badarg:bad_value(cache, Bad, "the atom naming a jwks_verify_cache");
+keys(#{cache := [_ | _], iss := _}) ->
+    jwks_verify_badarg:error("give the option iss or several caches, not both: with several "
+                             "caches, the issuer each cache is started with is the one it "
+                             "accepts");
+keys(#{cache := [_ | _] = Names}) ->
+    case lists:all(fun cache_name/1, Names) andalso length(lists:usort(Names)) =:= length(Names) of
+        true -> Names;
+        false -> bad_cache(Names)
+    end;
+keys(#{cache := Name}) ->
+    case cache_name(Name) of
+        true -> Name;
+        false -> bad_cache(Name)
+    end;
 keys(#{key_set := KeySet}) ->
     %% A reference that is no key set would fail every request: refuse it now.
     try jwks_verify:key_set_info(KeySet) of
@@ -181,6 +205,14 @@ keys(#{key_set := KeySet}) ->
 keys(#{}) ->
     jwks_verify_badarg:error("the option cache (the name of a jwks_verify_cache) is required, "
                              "or key_set (a key set from jwks_verify:key_set/1)").
+
+cache_name(Name) ->
+    is_atom(Name) andalso Name =/= undefined andalso Name =/= nil andalso Name =/= true
+        andalso Name =/= false.
+
+bad_cache(Bad) ->
+    jwks_verify_badarg:bad_value(cache, Bad, "the atom naming a jwks_verify_cache, or a "
+                                             "non-empty list of distinct ones (one per issuer)").
 
 verify_options(Map) ->
     jwks_verify:options(maps:with(?VERIFY_KEYS, Map)).
@@ -326,7 +358,7 @@ bearer(Headers) ->
 authenticate(#{keys := Keys, opts := Opts, scopes := Scopes}, Headers) ->
     case credentials(Headers) of
         {ok, Token} ->
-            case jwks_verify:verify(Token, Keys, Opts) of
+            case verify(Token, Keys, Opts) of
                 {ok, Claims} ->
                     authorize(Claims, Scopes);
                 Error ->
@@ -341,6 +373,48 @@ authenticate(#{keys := Keys, opts := Opts, scopes := Scopes}, Headers) ->
         Error ->
             Error
     end.
+
+verify(Token, Caches, Opts) when is_list(Caches) ->
+    case select(Token, Caches, Opts) of
+        {ok, Cache, Iss} -> jwks_verify:verify(Token, Cache, issuer(Opts, Iss));
+        Error -> Error
+    end;
+verify(Token, Keys, Opts) ->
+    jwks_verify:verify(Token, Keys, Opts).
+
+%% Several issuers (multi-tenant, staff and customer IdPs): the token's iss,
+%% read unverified, only chooses the cache whose issuer it names. The
+%% signature and every claim are then checked against that cache's keys, iss
+%% equal to that cache's issuer: a kid that two issuers both use can only
+%% ever select the chosen issuer's key.
+select(Token, _Caches, #jwks_verify_opts{max_token_bytes = Max}) when byte_size(Token) > Max ->
+    {error, token_too_large};
+select(Token, Caches, _Opts) ->
+    case jwks_verify:peek_unverified(Token) of
+        {ok, #{claims := #{<<"iss">> := Iss}}} when is_binary(Iss) -> cache_of(Iss, Caches, []);
+        {ok, #{claims := #{<<"iss">> := _}}} -> {error, {invalid_claim, <<"iss">>}};
+        {ok, #{claims := _}} -> {error, {missing_claim, <<"iss">>}};
+        {error, _} = Error -> Error
+    end.
+
+%% Caches are looked up by name on each request, as with one cache. A cache
+%% that can't say its issuer (not running, or started without one) might be
+%% the token's: that is the server's fault, not an unknown issuer.
+cache_of(Iss, [Cache | Rest], Unknown) ->
+    case jwks_verify_cache:issuer(Cache) of
+        Iss -> {ok, Cache, Iss};
+        undefined -> cache_of(Iss, Rest, [Cache | Unknown]);
+        _Other -> cache_of(Iss, Rest, Unknown)
+    end;
+cache_of(_Iss, [], []) ->
+    {error, invalid_issuer};
+cache_of(_Iss, [], _Unknown) ->
+    {error, jwks_unavailable}.
+
+%% The options prepared once by init/1 with the chosen issuer in: iss is a
+%% non-empty binary, as jwks_verify:options/1 would have checked it.
+issuer(Opts, Iss) ->
+    Opts#jwks_verify_opts{iss = [Iss]}.
 
 %% Scopes are looked at only in a verified token: a 403 says who the caller
 %% is, and is not to be earned with a forged one.

@@ -192,8 +192,74 @@ defmodule Mix.Tasks.JwksVerify.Verify do
         section("Verdict", ["valid" | times(claims, now)] ++ unchecked(switches))
 
       {:error, reason} ->
-        section("Verdict", "invalid: #{inspect(reason)} (#{:jwks_verify_guard.details(reason)})")
+        now = switches[:now] || System.system_time(:second)
+
+        section("Verdict", [
+          "invalid: #{inspect(reason)} (#{:jwks_verify_guard.details(reason)})"
+          | why(reason, token, now)
+        ])
+
         exit({:shutdown, 1})
+    end
+  end
+
+  # How far off the clock a token is. It verified up to its times, so its
+  # claims are the issuer's; they are read only to say when.
+  defp why(reason, token, now) when reason in [:expired, :not_yet_valid, :issued_in_future] do
+    {name, say} =
+      case reason do
+        :expired -> {"exp", &"expired #{&1} ago"}
+        :not_yet_valid -> {"nbf", &"not valid for another #{&1}"}
+        :issued_in_future -> {"iat", &"issued #{&1} in the future"}
+      end
+
+    case unverified_claims(token) do
+      %{^name => t} when is_integer(t) ->
+        ["#{say.(duration(abs(now - t)))} (#{name} #{iso8601(t)})"]
+
+      _ ->
+        []
+    end
+  end
+
+  defp why(reason, token, _now) when reason in [:bad_base64, :malformed_token] do
+    if token =~ ~r/\s/,
+      do: ["the token holds whitespace: give the compact JWT alone (header.payload.signature)"],
+      else: []
+  end
+
+  defp why(_reason, _token, _now), do: []
+
+  defp unverified_claims(token) do
+    case :jwks_verify.peek_unverified(token) do
+      {:ok, %{claims: claims}} -> claims
+      {:error, _} -> %{}
+    end
+  end
+
+  defp iso8601(t) do
+    t |> DateTime.from_unix!() |> DateTime.to_iso8601()
+  rescue
+    ArgumentError -> Integer.to_string(t)
+  end
+
+  # "42 s", "12 min 5 s", "3 h 12 min", "2 d 4 h": the two largest units.
+  defp duration(s) do
+    units = [{"d", 86_400}, {"h", 3_600}, {"min", 60}, {"s", 1}]
+
+    {parts, _} =
+      Enum.reduce(units, {[], s}, fn {name, size}, {acc, left} ->
+        {[{div(left, size), name} | acc], rem(left, size)}
+      end)
+
+    case parts |> Enum.reverse() |> Enum.drop_while(&(elem(&1, 0) == 0)) |> Enum.take(2) do
+      [] ->
+        "0 s"
+
+      top ->
+        top
+        |> Enum.reject(&(elem(&1, 0) == 0))
+        |> Enum.map_join(" ", fn {n, u} -> "#{n} #{u}" end)
     end
   end
 
