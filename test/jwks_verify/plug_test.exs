@@ -59,6 +59,17 @@ defmodule JwksVerify.PlugTest do
       assert config.assign == :claims
     end
 
+    test "takes several caches, one per issuer, as plain data" do
+      config = JwksVerify.Plug.init(cache: [MyApp.StaffJwks, MyApp.CustomerJwks], aud: "api")
+      {evaluated, _} = Code.eval_quoted(Macro.escape(config))
+      assert evaluated == config
+      assert config.keys == [MyApp.StaffJwks, MyApp.CustomerJwks]
+
+      assert_raise ArgumentError, ~r/give the option iss or several caches, not both/, fn ->
+        JwksVerify.Plug.init(cache: [MyApp.StaffJwks, MyApp.CustomerJwks], iss: "https://i/")
+      end
+    end
+
     test "refuses a key set: it can't be compiled into a router", %{ks: ks} do
       assert_raise ArgumentError, ~r/takes :cache, not :key_set/, fn ->
         JwksVerify.Plug.init(key_set: ks)
