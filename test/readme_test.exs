@@ -152,6 +152,32 @@ defmodule JwksVerify.ReadmeTest do
     end
   end
 
+  # The verdict the "Command line" section shows is what the task prints for
+  # a token that expired at the time it names, 3 h 12 min before --now.
+  test "the command line's verdict example is the task's output" do
+    [_, rest] = String.split(File.read!(@readme), "\n## Command line", parts: 2)
+    section = rest |> String.split("\n## ", parts: 2) |> hd()
+    [_, shown] = Regex.run(~r/^```\n(Verdict\n.*?)^```$/ms, section)
+    [_, iso] = Regex.run(~r/\(exp (\S+)\)/, shown)
+    {:ok, at, 0} = DateTime.from_iso8601(iso)
+    exp = DateTime.to_unix(at)
+
+    key = rsa_key()
+    dir = tmp_dir!("jwks_verify_readme_cli")
+    jwks = Path.join(dir, "jwks.json")
+    File.write!(jwks, jwks_json([public_jwk(key, %{"kid" => "k1", "alg" => "RS256"})]))
+    token = rs256(key, %{"iat" => exp - 600, "exp" => exp})
+    args = [token, "--jwks", jwks, "--now", "#{exp + 3 * 3600 + 12 * 60}"]
+
+    out =
+      ExUnit.CaptureIO.capture_io(fn ->
+        assert catch_exit(Mix.Tasks.JwksVerify.Verify.run(args)) == {:shutdown, 1}
+      end)
+
+    assert [_, verdict] = String.split(out, ~r/^(?=Verdict\n)/m, parts: 2)
+    assert verdict == shown
+  end
+
   defp rs256(key, extra) do
     claims = Map.merge(%{"iss" => @iss, "aud" => @aud, "exp" => now() + 300}, extra)
     token(key, "RS256", claims, %{"kid" => "k1"})
