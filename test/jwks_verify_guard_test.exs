@@ -13,8 +13,10 @@ defmodule JwksVerify.GuardTest do
   alias :jwks_verify_guard, as: Guard
 
   setup_all do
-    key = rsa_key()
-    {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+    # The key and JWKS of a JwksVerify.Test issuer, as a user's suite has them.
+    issuer = JwksVerify.Test.new_issuer(kid: "k1")
+    key = issuer.key
+    {:ok, ks} = JwksVerify.key_set(JwksVerify.Test.jwks(issuer))
 
     config =
       Guard.init(key_set: ks, iss: iss(), aud: aud(), public_paths: ["/public", "/assets/*"])

@@ -191,3 +191,179 @@ defmodule JwksVerify.ReadmeTest do
     dir
   end
 end
+
+# Guards the README's "Testing your app" section: its ExUnit controller test
+# runs as written, by ExUnit, in a separate `elixir` (this suite's ExUnit is
+# busy running us) on this build's ebin. Phoenix is not installed, so
+# stand-ins take its place: MyAppWeb.ConnCase (a plain-map conn, importing
+# put_req_header/3, get/2 and json_response/2), a Plug.Conn with the three
+# functions involved, and a router that sends GET /api/protected through
+# JwksVerify.Plug with the options of the README's Phoenix router, then to
+# the README's ProtectedController. Its EUnit module is compiled from the
+# README text and run with eunit:test/2.
+defmodule JwksVerify.ReadmeTestingTest do
+  use ExUnit.Case, async: false
+
+  @moduletag :capture_log
+
+  @readme Path.expand("../README.md", __DIR__)
+
+  defp section(heading) do
+    [_, rest] = String.split(File.read!(@readme), "\n" <> heading <> "\n", parts: 2)
+    rest |> String.split("\n## ", parts: 2) |> hd()
+  end
+
+  defp blocks(section, lang) do
+    for [_, code] <- Regex.scan(~r/^```#{lang}\n(.*?)^```$/ms, section), do: code
+  end
+
+  defp block_with(section, lang, text) do
+    [code] = Enum.filter(blocks(section, lang), &String.contains?(&1, text))
+    code
+  end
+
+  # The keyword list of `plug JwksVerify.Plug, ...` in the Phoenix router block.
+  defp router_plug_opts do
+    # The first router block: the one the section opens with.
+    router =
+      section("## Phoenix")
+      |> blocks("elixir")
+      |> Enum.find(&String.contains?(&1, "plug JwksVerify.Plug,"))
+
+    [_, opts] = Regex.run(~r/plug JwksVerify\.Plug,\n(.*?)\n(?:end|\s*plug )/s, router)
+    {opts, _} = Code.eval_string("[" <> opts <> "]")
+    opts
+  end
+
+  @stand_ins ~S'''
+  ExUnit.start(autorun: false)
+  {:ok, _} = Application.ensure_all_started(:jwks_verify)
+
+  # Plug.Conn's functions that ConnCase imports and JwksVerify.Plug's default
+  # refusal calls, on a plain map.
+  defmodule Plug.Conn do
+    def put_req_header(conn, key, value),
+      do: %{conn | req_headers: List.keystore(conn.req_headers, key, 0, {key, value})}
+
+    def merge_resp_headers(conn, headers), do: %{conn | resp_headers: conn.resp_headers ++ headers}
+    def send_resp(conn, status, body), do: %{conn | status: status, resp_body: body, state: :sent}
+  end
+
+  defmodule MyAppWeb do
+    defmacro __using__(:controller) do
+      quote do
+        def json(conn, data),
+          do: %{conn | status: 200, resp_body: IO.iodata_to_binary(:jiffy.encode(data))}
+      end
+    end
+  end
+
+  defmodule MyAppWeb.Router do
+    import ExUnit.Assertions
+
+    def get(conn, "/api/protected" = path) do
+      conn = %{conn | method: "GET", request_path: path}
+      conn = JwksVerify.Plug.call(conn, JwksVerify.Plug.init(ROUTER_OPTS))
+      if conn.halted, do: conn, else: MyAppWeb.ProtectedController.show(conn, %{})
+    end
+
+    def json_response(conn, status) do
+      assert conn.status == status
+      :jiffy.decode(conn.resp_body, [:return_maps])
+    end
+  end
+
+  defmodule MyAppWeb.ConnCase do
+    use ExUnit.CaseTemplate
+
+    using do
+      quote do
+        import Plug.Conn, only: [put_req_header: 3]
+        import MyAppWeb.Router
+      end
+    end
+
+    setup do
+      conn = %{method: nil, request_path: "/", req_headers: [], assigns: %{}, halted: false,
+               status: nil, resp_headers: [], resp_body: nil, state: :unset}
+      %{conn: conn}
+    end
+  end
+  '''
+
+  test "the ExUnit controller test runs as written against JwksVerify.Plug" do
+    testing = section("## Testing your app")
+    test_module = block_with(testing, "elixir", "defmodule MyAppWeb.ProtectedControllerTest")
+
+    controller =
+      block_with(section("## Phoenix"), "elixir", "defmodule MyAppWeb.ProtectedController")
+
+    # The issuer in the example must fit the router's Plug, as the text says.
+    opts = router_plug_opts()
+    assert opts[:cache] == MyApp.Jwks
+
+    assert test_module =~
+             "name: MyApp.Jwks, iss: #{inspect(opts[:iss])}, aud: #{inspect(opts[:aud])}"
+
+    assert test_module =~ ~s|conn = put_req_header(conn, "authorization", "Bearer " <> token)|
+    tests = length(Regex.scan(~r/^  test "/m, test_module))
+    assert tests == 2
+
+    script =
+      Enum.join(
+        [
+          String.replace(@stand_ins, "ROUTER_OPTS", inspect(opts)),
+          controller,
+          test_module,
+          ~s|%{total: total, failures: failures} = ExUnit.run()\n| <>
+            ~s|IO.puts("README tests: \#{total} run, \#{failures} failed")\n| <>
+            ~s|System.halt(if failures == 0, do: 0, else: 1)\n|
+        ],
+        "\n"
+      )
+
+    dir = Path.join(System.tmp_dir!(), "jwks_verify_readme_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    path = Path.join(dir, "controller_test.exs")
+    File.write!(path, script)
+
+    ebin = :code.lib_dir(:jwks_verify, :ebin) |> to_string()
+    {out, status} = System.cmd("elixir", ["-pa", ebin, path], stderr_to_stdout: true)
+    assert status == 0, out
+    assert out =~ "README tests: #{tests} run, 0 failed", out
+  end
+
+  test "the EUnit module runs as written with the guard the httpd example configures" do
+    erlang = block_with(section("## Testing your app"), "erlang", "-module(my_api_tests).")
+
+    # The guard options are those the httpd example gives jwks_verify_httpd.
+    httpd = block_with(section("## Plain Erlang and OTP's httpd"), "erlang", "inets:start(httpd")
+
+    [_, cache, iss, aud] =
+      Regex.run(
+        ~r/\{jwks_verify, \[\{cache, (\w+)\},\s*\{iss, (<<"[^"]+">>)\},\s*\{aud, (<<"[^"]+">>)\}/,
+        httpd
+      )
+
+    assert erlang =~
+             ~r/\{cache, #{cache}\},\s*\{iss, #{Regex.escape(iss)}\},\s*\{aud, #{Regex.escape(aud)}\}/
+
+    dir = Path.join(System.tmp_dir!(), "jwks_verify_readme_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    path = Path.join(dir, "my_api_tests.erl")
+    File.write!(path, erlang)
+
+    {:ok, :my_api_tests, beam, warnings} =
+      :compile.file(String.to_charlist(path), [:binary, :return_errors, :return_warnings])
+
+    assert warnings == [], inspect(warnings)
+    {:module, :my_api_tests} = :code.load_binary(:my_api_tests, String.to_charlist(path), beam)
+    on_exit(fn -> :code.purge(:my_api_tests) && :code.delete(:my_api_tests) end)
+
+    output = ExUnit.CaptureIO.capture_io(fn -> assert :eunit.test(:my_api_tests, []) == :ok end)
+    assert output =~ "2 tests passed.", output
+    assert Process.whereis(:my_jwks) == nil
+  end
+end

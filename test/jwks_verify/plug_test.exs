@@ -15,7 +15,9 @@ defmodule JwksVerify.PlugTest do
   setup_all do
     key = rsa_key()
     {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
-    %{key: key, ks: ks}
+    # As a user's suite does: a JwksVerify.Test issuer and its cache, for the
+    # whole module.
+    %{key: key, ks: ks, issuer: JwksVerify.Test.start_issuer!()}
   end
 
   describe "the module" do
@@ -134,6 +136,10 @@ defmodule JwksVerify.PlugTest do
       %{req_headers: headers, request_path: path, assigns: %{}, halted: false}
     end
 
+    # init/1 with the cache of a JwksVerify.Test issuer, as a user's test has it.
+    defp plug_config(issuer, extra \\ []),
+      do: JwksVerify.Plug.init(JwksVerify.Test.plug_opts(issuer) ++ extra)
+
     test "a valid token: the claims in assigns.current_user, not halted", %{key: key, ks: ks} do
       claims = claims()
       conn = conn("/api/protected", bearer_headers(rs256(key, "k1", claims)))
@@ -142,9 +148,17 @@ defmodule JwksVerify.PlugTest do
       refute conn.halted
     end
 
-    test "the :assign option names the assign", %{key: key, ks: ks} do
-      conn = conn("/api", bearer_headers(rs256(key, "k1", claims())))
-      conn = JwksVerify.Plug.call(conn, config(ks, assign: :jwt_claims))
+    test "a valid token through init/1 and a cache: a user's test", %{issuer: issuer} do
+      claims = JwksVerify.Test.claims(issuer, %{"scope" => "read"})
+      conn = conn("/api/protected", [JwksVerify.Test.authorization_header(issuer, claims)])
+      conn = JwksVerify.Plug.call(conn, plug_config(issuer))
+      assert conn.assigns.current_user == claims
+      refute conn.halted
+    end
+
+    test "the :assign option names the assign", %{issuer: issuer} do
+      conn = conn("/api", [JwksVerify.Test.authorization_header(issuer)])
+      conn = JwksVerify.Plug.call(conn, plug_config(issuer, assign: :jwt_claims))
       assert %{"sub" => "user-1"} = conn.assigns.jwt_claims
       refute Map.has_key?(conn.assigns, :current_user)
     end
