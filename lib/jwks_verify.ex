@@ -206,6 +206,32 @@ defmodule JwksVerify do
   end
 
   @doc """
+  **UNVERIFIED**: decodes a token's header and claims without checking anything
+  that makes them true.
+
+  No signature, no key, no `alg` rule and no claim (not even `exp`) is checked:
+  anyone can forge what this returns. **Never use it for an authorization
+  decision**; verify with `verify/3` first. It is for logging a refused token,
+  and for choosing, before verifying, which issuer's key set or options to use
+  (by `iss`, or by the header's `kid`):
+
+      # the cache of each issuer you trust; verify/3 then checks iss for real
+      with {:ok, %{claims: %{"iss" => iss}}} <- JwksVerify.peek_unverified(token),
+           {:ok, cache} <- Map.fetch(@caches_by_issuer, iss) do
+        JwksVerify.verify(token, cache, iss: iss, aud: "my-api")
+      end
+
+  The parsing is the strict one of `verify/3`: a token over 32768 bytes is
+  `:token_too_large` before any parsing, then `:malformed_token`, `:bad_base64`
+  (any segment, the signature's too), `:bad_header` and `:bad_payload` (not a
+  UTF-8 JSON object without duplicate members, nested at most 32 deep, numbers
+  within the double range).
+  """
+  @spec peek_unverified(binary()) ::
+          {:ok, %{header: map(), claims: claims()}} | {:error, reason()}
+  def peek_unverified(token), do: call(fn -> :jwks_verify.peek_unverified(token) end)
+
+  @doc """
   Checks that verified claims grant every scope in `required`, for per-action
   checks in a controller.
 

@@ -13,6 +13,8 @@
 -export([key_set/1, key_set_from_pem/1, key_set_info/1]).
 %% Verification
 -export([verify/3, verify_jws/3]).
+%% Reading a token WITHOUT verifying it (logging, choosing a key set)
+-export([peek_unverified/1]).
 %% Authorization on verified claims
 -export([check_scopes/2]).
 %% Options
@@ -180,6 +182,30 @@ run(Token, KeySet, #jwks_verify_opts{}, _Mode) when is_binary(Token) ->
 run(Token, _KeySet, Opts, _Mode) when is_binary(Token) ->
     jwks_verify_badarg:bad_argument(options, Opts, "a map");
 run(Token, _KeySet, _Opts, _Mode) ->
+    jwks_verify_badarg:bad_argument(token, Token, "a compact JWT as a binary").
+
+%% @doc UNVERIFIED: a token's header and claims, decoded WITHOUT checking
+%% anything that makes them true: no signature, no key, no `alg' rule, no
+%% claim (not even `exp'). Anyone can forge what this returns, so never use it
+%% for an authorization decision; verify the token with {@link verify/3}
+%% first. It is for logging a refused token and for choosing, before
+%% verifying, which issuer's key set or options to verify with (by `iss' or
+%% the header's `kid').
+%%
+%% The parsing is the strict one {@link verify/3} uses: tokens over 32768
+%% bytes are `token_too_large' before any parsing, then `malformed_token'
+%% (not three segments), `bad_base64' (any segment, the signature's too),
+%% `bad_header' (not a JSON object: UTF-8, no duplicate members, nesting at
+%% most 32, numbers within the double range) and `bad_payload' (the same, for
+%% the payload).
+-spec peek_unverified(binary()) ->
+    {ok, #{header := claims(), claims := claims()}} | {error, reason()}.
+peek_unverified(Token) when is_binary(Token) ->
+    case jwks_verify_nif:peek_unverified(Token) of
+        {ok, {Header, Claims}} -> {ok, #{header => Header, claims => Claims}};
+        Error -> Error
+    end;
+peek_unverified(Token) ->
     jwks_verify_badarg:bad_argument(token, Token, "a compact JWT as a binary").
 
 not_a_key_set(KeySet) ->

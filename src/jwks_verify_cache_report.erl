@@ -10,12 +10,19 @@
 %% Telemetry
 -export([init/0, telemetry/3]).
 %% Log lines
--export([loaded/4, changed/3, failed/7, recovered/2, health_changed/5]).
+-export([loaded/4, changed/3, failed/7, recovered/2, health_changed/5, private_keys/3,
+         rebuilding/1]).
+%% Log lines of callers
+-export([not_running/1]).
 
 -include_lib("kernel/include/logger.hrl").
 
 %% A failing issuer is reminded of this often, not at every attempt.
 -define(REMIND_MS, 300000).
+%% A cache name that isn't running is warned of once a minute per name, for
+%% this many names; past them, all other names share one warning a minute.
+-define(NOT_RUNNING_EVERY_S, 60).
+-define(NOT_RUNNING_NAMES, 1000).
 
 %%--------------------------------------------------------------------
 %% Telemetry
@@ -103,3 +110,73 @@ health_changed(Name, stale, Now, ConfirmedAt, UnusableAt) ->
 health_changed(Name, unavailable, _Now, _ConfirmedAt, _UnusableAt) ->
     ?LOG_ERROR("jwks_verify_cache ~p: key set older than the stale ceiling; "
                "verification answers jwks_unavailable until a fetch succeeds", [Name]).
+
+%% @doc `Keys' (`jwks_verify:key_set_info/1''s) that carry private key
+%% material were refused (`private_key'): the issuer published secrets. An
+%% error naming their kids, never their contents; silent when there are none.
+-spec private_keys(atom(), unicode:chardata(), [map()]) -> ok.
+private_keys(Name, Source, Keys) ->
+    case [maps:get(kid, K, undefined) || #{status := private_key} = K <- Keys] of
+        [] ->
+            ok;
+        Kids ->
+            ?LOG_ERROR("jwks_verify_cache ~p: the key set from ~ts holds private key material "
+                       "(kids ~p): those keys are refused; the issuer must remove them and "
+                       "rotate them, as they are no longer secret", [Name, Source, Kids])
+    end.
+
+%% @doc The NIF library was reloaded: the key set is built again.
+-spec rebuilding(atom()) -> ok.
+rebuilding(Name) ->
+    ?LOG_NOTICE("jwks_verify_cache ~p: the NIF library was reloaded; building the key set "
+                "again from its source", [Name]).
+
+%%--------------------------------------------------------------------
+%% Log lines of callers
+%%--------------------------------------------------------------------
+
+%% @doc A caller asked a cache `Name' that isn't running (a misspelt name, or
+%% a cache not started or between restarts): verification fails closed
+%% (`jwks_unavailable'), and a warning says why, at most once a minute per
+%% name. The state lives in no process (the application has none to own
+%% it): one `atomics' per name, holding when the next warning may go out,
+%% published once through `persistent_term' (a new key, so no global GC).
+-spec not_running(atom()) -> ok.
+not_running(Name) ->
+    Now = erlang:monotonic_time(second),
+    Ref = not_running_slot(Name),
+    Next = atomics:get(Ref, 1),
+    case Now >= Next andalso atomics:compare_exchange(Ref, 1, Next, Now + ?NOT_RUNNING_EVERY_S) of
+        ok ->
+            ?LOG_WARNING("jwks_verify_cache ~p: no cache of that name is running; verification "
+                         "answers jwks_unavailable (a misspelt name, or a cache not started "
+                         "under your supervisor?)", [Name]);
+        _ ->
+            ok
+    end.
+
+not_running_slot(Name) ->
+    case persistent_term:get({?MODULE, not_running, Name}, undefined) of
+        undefined ->
+            case atomics:add_get(get_slot({?MODULE, not_running_count}, 0), 1, 1) of
+                N when N =< ?NOT_RUNNING_NAMES ->
+                    get_slot({?MODULE, not_running, Name}, -(1 bsl 62));
+                _ ->
+                    get_slot({?MODULE, not_running, '$others'}, -(1 bsl 62))
+            end;
+        Ref ->
+            Ref
+    end.
+
+%% Two processes may race to create the same slot: the last one wins, which
+%% costs at worst one extra warning (or one name counted twice).
+get_slot(Key, Initial) ->
+    case persistent_term:get(Key, undefined) of
+        undefined ->
+            Ref = atomics:new(1, [{signed, true}]),
+            ok = atomics:put(Ref, 1, Initial),
+            ok = persistent_term:put(Key, Ref),
+            Ref;
+        Ref ->
+            Ref
+    end.

@@ -12,6 +12,13 @@ defmodule JwksVerify.Cache do
 
       JwksVerify.verify(token, MyApp.Jwks, iss: "https://issuer.example/", aud: "my-api")
 
+  Or start it from the issuer alone (OpenID Connect Discovery): it reads the
+  issuer's metadata for its `jwks_uri`, and checks `iss` itself:
+
+      {JwksVerify.Cache, name: MyApp.Jwks, issuer: "https://tenant.example.com/"}
+
+      JwksVerify.verify(token, MyApp.Jwks, aud: "my-api")
+
   The cache process fetches the JWKS with OTP's `:httpc`, TLS peer and host
   name verified against the system CA store (`:public_key.cacerts_get/0`),
   and keeps the parsed key set in ETS. Verification reads ETS in the
@@ -53,12 +60,19 @@ defmodule JwksVerify.Cache do
 
     * `:name` - the name the cache is registered under; also names its ETS
       table (required).
+    * `:issuer` - the issuer identifier, exactly as tokens name it in `iss`.
+      A cache that knows its issuer requires it: verifying through the cache
+      without an `:iss` option checks `iss` against it (an `:iss` option
+      still wins), and `issuer/1` answers it. Alone, it also tells the cache
+      where its keys are (see "Discovery"); beside `:jwks_uri`, `:jwks` or
+      `:jwks_file`, it only names the issuer.
     * `:jwks_uri` - the issuer's JWKS URL, `https://` unless `:allow_http`.
     * `:jwks` - a static JWKS JSON document instead (no HTTP): tests,
       air-gapped deployments.
     * `:jwks_file` - a path to a static JWKS JSON file instead; read at start
-      and on `refresh/1`. Exactly one of the three sources is required; a
-      static one that does not parse or has no usable key raises at start.
+      and on `refresh/1`. Exactly one of the three sources, or `:issuer`
+      alone, is required; a static one that does not parse or has no usable
+      key raises at start.
     * `:allow_http` - accept `http://` URLs (tests, loopback), defaults to `false`.
     * `:ttl` - how long a fetched key set is fresh when the response carries
       no `Cache-Control: max-age` or `Expires`, defaults to `600_000` (10 min).
@@ -77,7 +91,8 @@ defmodule JwksVerify.Cache do
       it may still serve while refreshes fail, defaults to `86_400_000` (24 h);
       never shorter than the TTL.
     * `:connect_timeout` - defaults to `5_000`.
-    * `:timeout` - total time for one fetch, redirects included, defaults to `10_000`.
+    * `:timeout` - total time for one fetch, redirects (and the discovery
+      document, when read) included, defaults to `10_000`.
     * `:max_body_bytes` - larger JWKS responses are refused while being read,
       defaults to `1_048_576` (1 MiB).
     * `:max_redirects` - defaults to `3`; a redirect to `http://` is refused
@@ -91,6 +106,35 @@ defmodule JwksVerify.Cache do
       default `1_000` and `60_000`.
     * `:token_cache` - `true` or a maximum entry count (`true` means `10_000`)
       to cache verified tokens, defaults to `false`. See "Token cache".
+
+  ## Discovery
+
+  Started with `:issuer` and no other source, the cache reads the issuer's
+  metadata: `{issuer}/.well-known/openid-configuration` (OpenID Connect
+  Discovery 1.0 §4; a terminating `/` of the issuer is removed before
+  appending), or, when that answers a 4xx or something other than a JSON
+  object, RFC 8414's `/.well-known/oauth-authorization-server` inserted
+  between the host and the issuer's path (RFC 8414 §3.1). The issuer must be
+  an `https://` URL (unless `:allow_http`) without query or fragment. The
+  document is refused unless its `issuer` equals `:issuer` exactly (OpenID
+  Connect Discovery §4.3) and its `jwks_uri` is `https://` (unless
+  `:allow_http`); it is fetched under the JWKS's rules (TLS, `:ssl`,
+  `:max_body_bytes`, redirects, one `:timeout` for both requests), and is
+  at most 24_572 bytes (what the C core's JSON reader takes here; real ones
+  are a few kilobytes). Then the cache fetches the JWKS from that
+  `jwks_uri` as a `:jwks_uri` cache does.
+
+  The document is read again with the first key set fetch after its own
+  freshness ends (`Cache-Control: max-age` or `Expires`, clamped to
+  `:min_ttl`..`:max_ttl`; a day without them) and on `refresh/1`. A failed
+  re-read keeps the `jwks_uri` the cache had: the key set keeps being
+  refreshed from it and is never dropped for it; the failure is logged,
+  shows in `info(name).discovery.last_error`, and is retried after
+  `:min_ttl`. Until a first document is accepted, fetches fail with
+  `{:discovery, reason}` in `info(name).last_error` (logged like any failed
+  fetch), for example `{:discovery, {:issuer_mismatch, "https://other/"}}`,
+  `{:discovery, {:insecure_jwks_uri, "http://..."}}`,
+  `{:discovery, {:body_too_large, 24_572}}` or `{:discovery, :bad_json}`.
 
   ## Token cache
 
@@ -113,6 +157,7 @@ defmodule JwksVerify.Cache do
       {:key_set, key_set, expires_at, unusable_at, generation, token_cache}
       {:kid_gate, next_refetch_at, deferred?, in_flight?, call_timeout}
       {{:negative, kid}, until}
+      {:issuer, issuer}
 
   `key_set` is the NIF resource of `JwksVerify.key_set/1`; times are
   `System.monotonic_time(:millisecond)` (`:infinity` for a static source):
@@ -121,7 +166,8 @@ defmodule JwksVerify.Cache do
   whose token names an unknown kid whether it may ask for a refetch (not
   before `next_refetch_at` when one is already queued and none is under
   way) and how long to wait for the answer; a negative kid asks for no
-  refetch until `until`. `token_cache` is `nil` (`:undefined`) or
+  refetch until `until`. The issuer row is there when the cache was started
+  with `:issuer`; it is written once. `token_cache` is `nil` (`:undefined`) or
   `{tid, max_entries}` of a public table of
   `{token_sha256, opts, generation, exp, nbf, iat, drop_at, claims}`
   (`opts` the prepared options less `:now`; `drop_at` is `exp` plus the
@@ -146,6 +192,7 @@ defmodule JwksVerify.Cache do
   @typedoc "Cache options, see the moduledoc."
   @type option ::
           {:name, name()}
+          | {:issuer, String.t()}
           | {:jwks_uri, String.t()}
           | {:jwks, iodata()}
           | {:jwks_file, Path.t()}
@@ -216,6 +263,19 @@ defmodule JwksVerify.Cache do
   def key_set(name) when is_atom(name), do: :jwks_verify_cache.key_set(name)
 
   @doc """
+  The issuer the cache was started with (its `:issuer` option), or `nil`.
+  Reads ETS only, so it can pick, for each request, the cache of a token's
+  `iss`.
+  """
+  @spec issuer(name()) :: String.t() | nil
+  def issuer(name) when is_atom(name) do
+    case :jwks_verify_cache.issuer(name) do
+      :undefined -> nil
+      issuer -> issuer
+    end
+  end
+
+  @doc """
   `:fresh` within the TTL; `:stale` past it while refreshes fail (keys still
   verify); `:unavailable` with no key set, past the stale ceiling, or when no
   cache of that name runs. Reads ETS only.
@@ -230,14 +290,26 @@ defmodule JwksVerify.Cache do
   `:expires_at`, `:unusable_at`, `:next_refresh_at` (times in
   `System.system_time(:millisecond)`, `nil` when unknown), `:consecutive_failures`,
   `:last_error`,
-  `:negative_kids`, `:token_cache` and `:counts` (fetches, 304s, failures,
-  kid misses, kid-miss fetches, suppressed refetches).
+  `:negative_kids`, `:token_cache`, `:counts` (fetches, 304s, failures,
+  kid misses, kid-miss fetches, suppressed refetches), `:issuer`, and
+  `:discovery`: `nil`, or for a cache started from its issuer
+  `:document_uri`, `:jwks_uri` (of the last accepted document),
+  `:fetched_at`, `:refresh_at`, `:consecutive_failures` and `:last_error`
+  (of reading the document).
   """
   @spec info(name()) :: map()
   def info(name) when is_atom(name) do
-    name
-    |> :jwks_verify_cache.info()
-    |> Map.new(fn
+    case nils(:jwks_verify_cache.info(name)) do
+      %{discovery: discovery} = info when is_map(discovery) ->
+        %{info | discovery: nils(discovery)}
+
+      info ->
+        info
+    end
+  end
+
+  defp nils(map) do
+    Map.new(map, fn
       {key, :undefined} -> {key, nil}
       pair -> pair
     end)
