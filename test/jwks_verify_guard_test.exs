@@ -459,10 +459,11 @@ defmodule JwksVerify.GuardTest do
 
   # Issue 15 item 2: one guard, several issuers (Envoy's providers/requires_any).
   describe "several issuers: cache: [A, B]" do
+    @describetag :capture_log
     @iss_a "https://a.test/"
     @iss_b "https://b.test/"
 
-    setup_all do
+    setup do
       # Each issuer has its own key, and both call it "k1".
       key_a = rsa_key()
       key_b = rsa_key()
