@@ -1,13 +1,24 @@
 %% @doc A JWKS cache: one process per issuer, its key set in ETS.
 %%
-%% The process fetches the issuer's JWKS over HTTPS (OTP `httpc', peer and
-%% hostname verified against the system CA store), parses it once into a key
+%% The process fetches the issuer's JWKS over HTTPS (its own HTTP/1.1 client
+%% on `gen_tcp'/`ssl', peer and hostname verified against the system CA
+%% store; only a 200's body is read, within `max_body_bytes'), parses it once into a key
 %% set (a NIF resource) and stores it in a named, protected ETS table with
 %% `read_concurrency'. {@link verify/4} (what `jwks_verify:verify/3' calls
 %% when given a cache name) reads the table itself and never messages the
 %% process, except when a token's `kid' is not in the key set: then the caller
 %% asks for one refetch, which all concurrent callers share (single flight),
 %% which is rate-limited, and whose answer comes back inline.
+%%
+%% At boot, `start_link' returns before the first fetch ends (unless
+%% `await_first_fetch'): a verification that finds no usable key set while
+%% a fetch is under way joins it (one request however many callers) and
+%% gets its verdict once the fetch ends, `{error, jwks_unavailable}' if it
+%% failed; while the cache backs off, such callers fail at once and ask for
+%% nothing. A name no cache runs under answers `{error, jwks_unavailable}'
+%% too and logs a warning (once a minute per name). After a reload of the
+%% NIF library the key set is built again from its source when a caller
+%% first finds it refused.
 %%
 %% Faults: a failed, malformed, oversized or empty fetch never replaces a good
 %% key set; the last good one keeps serving (stale) up to `stale_ceiling', then
@@ -49,7 +60,8 @@
 %% way (`InFlight'); it waits at most `CallTimeout' for the answer. A
 %% negative kid asks for no refetch until `Until'. The issuer row is
 %% written once at start, when the cache has an `issuer'. `TokenCache' is
-%% `undefined' or `{Tid, MaxEntries}' of a public table of
+%% `undefined' or `{Tid, MaxEntries}' of a protected table (written by the
+%% process only, after it verified the token itself) of
 %% `{TokenHash, Opts, Generation, Exp, Nbf, Iat, DropAt, Claims}'
 %% (`?TOKEN(...)'; `TokenHash' the SHA-256 of the token, `Opts' the prepared
 %% options less `now', `DropAt' the exp plus leeway in seconds).

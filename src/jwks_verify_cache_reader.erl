@@ -1,8 +1,11 @@
 %% @private
-%% @doc The cache's read path, run in the caller's process: ETS lookups,
-%% the verified-token cache, and on an unknown kid the one call to the cache
-%% process (a refetch it may grant) then one retry. Nothing here messages
-%% the process otherwise; rows are those of `jwks_verify_cache.hrl'.
+%% @doc The cache's read path, run in the caller's process: ETS lookups and
+%% the verified-token cache. A hit never messages the cache process; these
+%% do, then read again once: an unknown kid (a refetch it may grant), no
+%% usable key set while a fetch is under way (the caller joins it), a key
+%% set the NIF refuses after a library reload (the process builds it
+%% again). A verified token is offered to the process for the token cache
+%% (a cast). Rows are those of `jwks_verify_cache.hrl'.
 -module(jwks_verify_cache_reader).
 
 %% Reading the key set row

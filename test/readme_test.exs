@@ -1,12 +1,20 @@
-# Guards the README's "Plain Erlang and OTP's httpd" section: its `erlang`
+# Guards the README's examples that start things: the "Plain Erlang and OTP's
+# httpd" section and the "JWKS cache" section. Their `erlang` and `elixir`
 # blocks are extracted from README.md and run as written on this OTP (the
-# example once crashed on OTP 25 in http_transport:listen/4). The module
-# block is compiled from the README text, the other block is evaluated with
-# erl_eval. The one substitution: when port 8080 is taken on this machine,
-# `{port, 8080}` becomes a free port. Then requests go to the API as a client
-# would send them; tokens are signed by :public_key (test/support). The
-# "Phoenix" section's router snippets need Phoenix, which is not here: the
-# options of each `plug JwksVerify.Plug` in them go through init/1 instead.
+# httpd example once crashed on OTP 25 in http_transport:listen/4; the cache
+# examples once failed at boot with jwks_unavailable). Module blocks are
+# compiled from the README text, the others evaluated with erl_eval or
+# Code.eval_string. Substitutions: when port 8080 is taken on this machine,
+# `{port, 8080}` becomes a free port; the cache examples' issuer URL
+# (issuer.example is reserved and never answers; tenant.example.com in the
+# discovery example, which then serves its metadata) becomes an HTTPS issuer on
+# localhost, whose test CA stands in for the system CA store
+# (public_key:cacerts_load/1), so the examples' TLS defaults run unchanged.
+# Then requests go to the API as a client would send them; tokens are signed
+# by :public_key (test/support). The "Phoenix" section's router snippets need
+# Phoenix, which is not here: the options of each `plug JwksVerify.Plug` in
+# them go through init/1 instead; the "Command line" section's verdict is the
+# task's output.
 defmodule JwksVerify.ReadmeTest do
   use ExUnit.Case, async: false
 
@@ -21,11 +29,11 @@ defmodule JwksVerify.ReadmeTest do
   @iss "https://issuer.example/"
   @aud "my-api"
 
-  # The `erlang` fences between the section's heading and the next one.
-  defp erlang_blocks do
-    [_, rest] = String.split(File.read!(@readme), "\n" <> @section <> "\n", parts: 2)
+  # The fences of a language between the section's heading and the next one.
+  defp blocks(section \\ @section, lang \\ "erlang") do
+    [_, rest] = String.split(File.read!(@readme), "\n" <> section <> "\n", parts: 2)
     section = rest |> String.split("\n## ", parts: 2) |> hd()
-    for [_, code] <- Regex.scan(~r/^```erlang\n(.*?)^```$/ms, section), do: code
+    for [_, code] <- Regex.scan(~r/^```#{lang}\n(.*?)^```$/ms, section), do: code
   end
 
   defp compile_module(code, dir) do
@@ -41,10 +49,10 @@ defmodule JwksVerify.ReadmeTest do
     module
   end
 
-  defp eval(code) do
+  defp eval(code, bindings \\ :erl_eval.new_bindings()) do
     {:ok, tokens, _} = :erl_scan.string(String.to_charlist(code))
     {:ok, exprs} = :erl_parse.parse_exprs(tokens)
-    {:value, _value, bindings} = :erl_eval.exprs(exprs, :erl_eval.new_bindings())
+    {:value, _value, bindings} = :erl_eval.exprs(exprs, bindings)
     bindings
   end
 
@@ -65,7 +73,7 @@ defmodule JwksVerify.ReadmeTest do
 
   test "the httpd example runs as written and guards its routes" do
     dir = tmp_dir!("jwks_verify_readme")
-    blocks = erlang_blocks()
+    blocks = blocks()
     assert length(blocks) == 2
     {modules, [setup]} = Enum.split_with(blocks, &(&1 =~ ~r/^-module\(/m))
     assert [:my_api] = Enum.map(modules, &compile_module(&1, dir))
@@ -189,6 +197,92 @@ defmodule JwksVerify.ReadmeTest do
     File.mkdir_p!(dir)
     on_exit(fn -> File.rm_rf!(dir) end)
     dir
+  end
+
+  describe "the JWKS cache section" do
+    @cache_section "## JWKS cache"
+    @jwks_uri "https://issuer.example/.well-known/jwks.json"
+
+    setup do
+      dir = tmp_dir!("jwks_verify_readme_cache")
+      certs = JwksVerify.CacheTestHelpers.make_certs(dir)
+      # The test CA is the system CA store while the examples run.
+      :ok = :public_key.cacerts_load(String.to_charlist(Path.join(dir, "ca.pem")))
+      on_exit(fn -> :public_key.cacerts_clear() end)
+
+      key = rsa_key()
+      issuer = JwksVerify.TestServer.start(tls: certs.localhost)
+      on_exit(fn -> JwksVerify.TestServer.stop(issuer) end)
+      jwks = jwks_json([public_jwk(key, %{"kid" => "k1", "alg" => "RS256"})])
+      # Slow enough that the examples verify while the first fetch is under way.
+      JwksVerify.TestServer.set(issuer, jwks: jwks, delay: 300)
+      url = JwksVerify.TestServer.url(issuer, "/.well-known/jwks.json")
+      %{issuer: issuer, url: url, key: key, token: rs256(key, %{"sub" => "alice"})}
+    end
+
+    test "the Elixir example starts a cache and verifies at once, as written", ctx do
+      assert [code] = Enum.filter(blocks(@cache_section, "elixir"), &(&1 =~ @jwks_uri))
+      assert code =~ @jwks_uri
+      links = Process.info(self(), :links) |> elem(1)
+
+      on_exit(fn ->
+        if pid = Process.whereis(MyApp.Jwks), do: Process.exit(pid, :kill)
+      end)
+
+      {_, binding} = Code.eval_string(String.replace(code, @jwks_uri, ctx.url), token: ctx.token)
+
+      [sup] = (Process.info(self(), :links) |> elem(1)) -- links
+      assert %{"sub" => "alice"} = binding[:claims]
+      assert JwksVerify.TestServer.count(ctx.issuer) == 1
+      Supervisor.stop(sup)
+    end
+
+    test "the Erlang example starts a cache and verifies at once, as written", ctx do
+      assert [code] = blocks(@cache_section, "erlang")
+      assert code =~ @jwks_uri
+      on_exit(fn -> if Process.whereis(:my_jwks), do: :jwks_verify_cache.stop(:my_jwks) end)
+
+      bindings =
+        eval(
+          String.replace(code, @jwks_uri, ctx.url),
+          :erl_eval.add_binding(:Token, ctx.token, :erl_eval.new_bindings())
+        )
+
+      assert {:value, %{"sub" => "alice"}} = :erl_eval.binding(:Claims, bindings)
+      assert JwksVerify.TestServer.count(ctx.issuer) == 1
+      :ok = :jwks_verify_cache.stop(:my_jwks)
+    end
+
+    # The issuer tenant.example.com becomes the localhost issuer, which
+    # publishes its metadata at the OpenID Connect Discovery location.
+    test "the discovery example starts a cache from its issuer and verifies, as written", ctx do
+      assert [code] = Enum.filter(blocks(@cache_section, "elixir"), &(&1 =~ "issuer: "))
+      issuer = "https://localhost:#{ctx.issuer.port}/"
+      doc = ~s({"issuer":"#{issuer}","jwks_uri":"#{ctx.url}","response_types_supported":["code"]})
+
+      JwksVerify.TestServer.set(ctx.issuer,
+        routes: %{"/.well-known/openid-configuration" => [jwks: doc]}
+      )
+
+      on_exit(fn ->
+        if pid = Process.whereis(MyApp.Tenant), do: Process.exit(pid, :kill)
+      end)
+
+      links = Process.info(self(), :links) |> elem(1)
+      token = rs256(ctx.key, %{"iss" => issuer})
+      wrong = rs256(ctx.key, %{"iss" => "https://elsewhere.example/"})
+      code = String.replace(code, "https://tenant.example.com/", issuer)
+      {_, binding} = Code.eval_string(code, token: token)
+
+      [sup] = (Process.info(self(), :links) |> elem(1)) -- links
+      assert %{"iss" => ^issuer} = binding[:claims]
+      assert {:error, :invalid_issuer} = JwksVerify.verify(wrong, MyApp.Tenant, aud: @aud)
+
+      assert Enum.map(JwksVerify.TestServer.requests(ctx.issuer), & &1.path) ==
+               ["/.well-known/openid-configuration", "/.well-known/jwks.json"]
+
+      Supervisor.stop(sup)
+    end
   end
 end
 

@@ -19,15 +19,27 @@ defmodule JwksVerify.Cache do
 
       JwksVerify.verify(token, MyApp.Jwks, aud: "my-api")
 
-  The cache process fetches the JWKS with OTP's `:httpc`, TLS peer and host
-  name verified against the system CA store (`:public_key.cacerts_get/0`),
-  and keeps the parsed key set in ETS. Verification reads ETS in the
+  The cache process fetches the JWKS over HTTP/1.1 (its own small client on
+  `:gen_tcp`/`:ssl`), TLS peer and host name verified against the system CA
+  store (`:public_key.cacerts_get/0`), and keeps the parsed key set in ETS. Verification reads ETS in the
   caller's process and never messages the cache, except when a token names a
   `kid` the key set lacks: then the caller asks for a refetch, which all
   concurrent callers share (one HTTP request) and whose answer they get
   inline; such refetches are rate-limited and kids that a refetch did not
   bring are remembered for a while, so a flood of made-up kids cannot become
   a flood of requests to the issuer.
+
+  ## At boot
+
+  `start_link/1` returns at once (unless `:await_first_fetch` is set) and the
+  first fetch runs in the background. A verification that finds no key set
+  yet while that fetch is under way joins it: all such callers share it (one
+  HTTP request), and each gets the verdict on its token once the keys are
+  in, or `{:error, :jwks_unavailable}` if the fetch fails, within the fetch's
+  `:timeout`. While the cache backs off after a failed fetch, callers get
+  `{:error, :jwks_unavailable}` at once and cause no request; the next retry
+  is joined the same way. The same holds past the stale ceiling. So a
+  service answers its first requests after a deploy, and no 503s.
 
   Security and fault behaviour:
 
@@ -40,11 +52,24 @@ defmodule JwksVerify.Cache do
       (fail closed) until a fetch succeeds; retries back off exponentially,
       with jitter;
     * the cache starts even when the issuer is down: verification answers
-      `{:error, :jwks_unavailable}` until the first fetch succeeds (see
-      `:await_first_fetch`);
+      `{:error, :jwks_unavailable}` until a fetch succeeds (see "At boot");
+    * only a 200's body is read, and no further than `:max_body_bytes`; any
+      other response (an error page, a redirect, a 304) is answered from its
+      headers and its body never read, whatever its size;
+    * a key set holding private key material (a JWK carrying `d`, `p`, `q`,
+      `k`, ...: refused as `:private_key`) is logged as an error naming the
+      kids, never the material: the issuer leaked those keys;
     * a crash of the cache process loses only what it refetches after the
       supervisor restarts it; callers never crash (they get
-      `{:error, :jwks_unavailable}` meanwhile).
+      `{:error, :jwks_unavailable}` meanwhile);
+    * after the NIF library is reloaded (`:code.delete/1`, `:code.purge/1`,
+      then a new load), key sets made before are foreign to it: the cache
+      builds its key set again from its source (the JSON, the file, or the
+      body it last fetched, without a request) the first time a caller
+      needs it, unseen by the caller;
+    * a name no cache runs under (a typo, a cache not started) answers
+      `{:error, :jwks_unavailable}` like an outage, but logs a warning naming
+      it, at most once a minute per name, and `status/1` says `:not_running`.
 
   A failing issuer is logged once as a warning, then as a reminder every five
   minutes; recovery is logged. When the host application has `:telemetry`
@@ -86,19 +111,24 @@ defmodule JwksVerify.Cache do
       `{:error, :unknown_kid}` at once and queue one refetch at its end.
     * `:negative_ttl` - how long a kid that a refetch did not bring (or that
       the issuer removed) answers `:unknown_kid` without asking for a refetch,
-      defaults to `300_000`.
+      not even a queued one, defaults to `300_000`, and never longer than
+      `:refetch_interval`: a kid probed before the issuer publishes it holds
+      back the real rotation no longer than the rate limit would.
     * `:stale_ceiling` - how long after the issuer last confirmed the key set
       it may still serve while refreshes fail, defaults to `86_400_000` (24 h);
       never shorter than the TTL.
     * `:connect_timeout` - defaults to `5_000`.
     * `:timeout` - total time for one fetch, redirects (and the discovery
       document, when read) included, defaults to `10_000`.
-    * `:max_body_bytes` - larger JWKS responses are refused while being read,
-      defaults to `1_048_576` (1 MiB).
+    * `:max_body_bytes` - a larger 200 body is refused while being read,
+      defaults to `1_048_576` (1 MiB). Bodies of other responses are never
+      read.
     * `:max_redirects` - defaults to `3`; a redirect to `http://` is refused
       unless `:allow_http`.
     * `:await_first_fetch` - wait up to this long in `start_link/1` for the
       first key set (the start succeeds either way), defaults to `0`.
+      Verifications wait for the first fetch anyway (see "At boot"); this is
+      for a start that should not return before the keys are in.
     * `:ssl` - extra `:ssl` client options overriding the defaults key by key,
       for example `cacerts: [der]` for a private CA.
     * `:backoff_initial`, `:backoff_max` - retry delays after failed fetches,
@@ -138,10 +168,15 @@ defmodule JwksVerify.Cache do
 
   ## Token cache
 
-  With `:token_cache` on, a verified JWT's claims are kept in a public ETS
+  With `:token_cache` on, a verified JWT's claims are kept in a protected ETS
   table keyed by the SHA-256 of the whole token (tokens themselves are not
   stored), with the verification options (less `:now`) they were verified
-  under, until the token's `exp`; a hit needs the same options. A repeated token then skips the
+  under, until the token's `exp`; a hit needs the same options. Callers read
+  it; only the cache process writes it: a caller that verified a token
+  offers it (a message, skipped while the process is busy), and the process
+  verifies it again itself before it writes the entry, so no other code in
+  the node can plant an entry that makes a token pass. A hit is an ETS
+  lookup and a SHA-256 of the token; `mix run bench/token_cache.exs` times it. A repeated token then skips the
   signature check; `exp`, `nbf` and `iat` are checked again on every hit, and
   anything other than a clear pass goes through full verification, so the
   cache can only give an answer full verification would. The table is cleared
@@ -168,26 +203,31 @@ defmodule JwksVerify.Cache do
   way) and how long to wait for the answer; a negative kid asks for no
   refetch until `until`. The issuer row is there when the cache was started
   with `:issuer`; it is written once. `token_cache` is `nil` (`:undefined`) or
-  `{tid, max_entries}` of a public table of
+  `{tid, max_entries}` of a protected table of
   `{token_sha256, opts, generation, exp, nbf, iat, drop_at, claims}`
   (`opts` the prepared options less `:now`; `drop_at` is `exp` plus the
   leeway, when the periodic sweep drops the row).
 
-  The cache process writes every row; readers call `:ets.lookup/2`
-  themselves. The Erlang module `:jwks_verify_cache` (whose module doc lists
+  The cache process writes every row, in both tables; readers call
+  `:ets.lookup/2` themselves. The Erlang module `:jwks_verify_cache` (whose module doc lists
   its parts) is the API this module delegates to.
 
   ## Health
 
   `status/1` answers `:fresh`, `:stale` or `:unavailable` from ETS alone, for
-  readiness probes; `info/1` gives the details.
+  readiness probes, and `:not_running` when no cache of that name runs;
+  `info/1` gives the details.
   """
 
   @typedoc "The name a cache is registered under."
   @type name :: atom()
 
-  @typedoc "What `status/1` answers."
-  @type status :: :fresh | :stale | :unavailable
+  @typedoc """
+  What `status/1` answers; `:not_running` when no cache of that name runs
+  (verification then answers `{:error, :jwks_unavailable}`, as when
+  `:unavailable`, and logs a warning at most once a minute).
+  """
+  @type status :: :fresh | :stale | :unavailable | :not_running
 
   @typedoc "Cache options, see the moduledoc."
   @type option ::
@@ -277,8 +317,8 @@ defmodule JwksVerify.Cache do
 
   @doc """
   `:fresh` within the TTL; `:stale` past it while refreshes fail (keys still
-  verify); `:unavailable` with no key set, past the stale ceiling, or when no
-  cache of that name runs. Reads ETS only.
+  verify); `:unavailable` with no key set or past the stale ceiling;
+  `:not_running` when no cache of that name runs. Reads ETS only.
   """
   @spec status(name()) :: status()
   def status(name) when is_atom(name), do: :jwks_verify_cache.status(name)
@@ -296,6 +336,8 @@ defmodule JwksVerify.Cache do
   `:document_uri`, `:jwks_uri` (of the last accepted document),
   `:fetched_at`, `:refresh_at`, `:consecutive_failures` and `:last_error`
   (of reading the document).
+  When no cache of that name runs: `%{name: name, running: false, status:
+  :not_running}`.
   """
   @spec info(name()) :: map()
   def info(name) when is_atom(name) do

@@ -146,6 +146,25 @@ defmodule JwksVerify.CacheHardeningTest do
       assert TestServer.count(s) <= 1 + div(elapsed, 600), "#{TestServer.count(s)} in #{elapsed}"
       assert Cache.status(name) == :unavailable
     end
+
+    test "an issuer that hangs at boot: callers wait no longer than the fetch's timeout", ctx do
+      s = issuer([ctx.a])
+      TestServer.set(s, mode: :hang)
+      tok = token(ctx.a)
+      t0 = ms()
+
+      name =
+        cache(jwks_uri: TestServer.url(s), allow_http: true, timeout: 400, backoff_initial: 5_000)
+
+      results = together(50, fn -> {JwksVerify.verify(tok, name, []), ms() - t0} end)
+
+      for {result, elapsed} <- results do
+        assert result == {:error, :jwks_unavailable}
+        assert elapsed >= 350 and elapsed < 400 + 1_000, "#{elapsed} ms"
+      end
+
+      assert TestServer.count(s) == 1
+    end
   end
 
   describe "negative kids (item 2)" do
@@ -341,6 +360,58 @@ defmodule JwksVerify.CacheHardeningTest do
       assert :ok = Cache.refresh(hd(caches))
       {:ok, ks} = Cache.key_set(hd(caches))
       assert {:ok, _} = JwksVerify.verify(tok, ks, [])
+    end
+  end
+
+  describe "private keys in a JWKS (item 7)" do
+    # A JWK carrying private members (wt-core14 refuses it as `private_key`).
+    defp private_jwk(key) do
+      key |> :jwks_verify_signer.public_jwk() |> Map.put("d", "c2VjcmV0LW1hdGVyaWFs")
+    end
+
+    test "the report names the kids of private_key entries, at error level, and no more" do
+      keys = [
+        %{kid: "leaked-1", kty: "RSA", alg: "RS256", status: :private_key},
+        %{kid: "fine", kty: "RSA", alg: "RS256", status: :ok},
+        %{kid: "leaked-2", kty: "EC", alg: "ES256", status: :private_key}
+      ]
+
+      log =
+        capture_log(fn ->
+          :ok = :jwks_verify_cache_report.private_keys(:my_cache, "https://issuer/jwks", keys)
+        end)
+
+      assert log =~ "[error]"
+      assert log =~ ~s(["leaked-1","leaked-2"]) or log =~ ~s(["leaked-1", "leaked-2"])
+      refute log =~ "fine"
+
+      assert capture_log(fn ->
+               :jwks_verify_cache_report.private_keys(:my_cache, "x", tl(tl(tl(keys))))
+             end) == ""
+    end
+
+    @core_private_key :private_key in :jwks_verify.reasons()
+    @tag skip: if(@core_private_key, do: false, else: "needs the core's private_key status")
+    test "a static or fetched key set holding private keys is logged, their material not", ctx do
+      leaked = key("leaked")
+      json = jwks([ctx.a, private_jwk(leaked)])
+      s = issuer([ctx.a])
+      TestServer.set(s, jwks: json)
+
+      for opts <- [
+            [jwks: json],
+            [jwks_uri: TestServer.url(s), allow_http: true, await_first_fetch: 5_000]
+          ] do
+        log =
+          capture_log(fn ->
+            name = cache(opts)
+            assert {:ok, _} = Cache.verify(name, token(ctx.a))
+            assert {:error, :private_key} = Cache.verify(name, token(leaked))
+          end)
+
+        assert log =~ ~r/\[error\].*private key material.*"leaked"/s
+        refute log =~ "c2VjcmV0LW1hdGVyaWFs"
+      end
     end
   end
 end
