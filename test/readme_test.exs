@@ -11,7 +11,10 @@
 # localhost, whose test CA stands in for the system CA store
 # (public_key:cacerts_load/1), so the examples' TLS defaults run unchanged.
 # Then requests go to the API as a client would send them; tokens are signed
-# by :public_key (test/support).
+# by :public_key (test/support). The "Phoenix" section's router snippets need
+# Phoenix, which is not here: the options of each `plug JwksVerify.Plug` in
+# them go through init/1 instead; the "Command line" section's verdict is the
+# task's output.
 defmodule JwksVerify.ReadmeTest do
   use ExUnit.Case, async: false
 
@@ -119,6 +122,68 @@ defmodule JwksVerify.ReadmeTest do
     end
 
     assert {400, _, _} = get(base <> "/api/me", [{"authorization", "Bearer"}])
+  end
+
+  # The README's Phoenix section: its router snippets can't run here (no
+  # Phoenix), but every `plug JwksVerify.Plug, ...` in it must be options
+  # that JwksVerify.Plug.init/1 takes, and the public path must be written
+  # as the full request path its `scope "/api"` routes to.
+  describe "the Phoenix section" do
+    defp phoenix_plug_options do
+      [_, rest] = String.split(File.read!(@readme), "\n## Phoenix\n", parts: 2)
+      section = rest |> String.split("\n## ", parts: 2) |> hd()
+
+      for [_, opts] <- Regex.scan(~r/^  plug JwksVerify\.Plug,\n(.*?)\n^end$/ms, section) do
+        {opts, []} = Code.eval_string("[" <> opts <> "]")
+        opts
+      end
+    end
+
+    test "every plug's options are taken by JwksVerify.Plug.init/1" do
+      all = phoenix_plug_options()
+      assert length(all) >= 2
+
+      for opts <- all do
+        config = JwksVerify.Plug.init(opts)
+        assert config == :jwks_verify_guard.init(opts)
+      end
+    end
+
+    test "the public path is the full request path of the scope's route" do
+      [opts | _] = phoenix_plug_options()
+      assert opts[:public_paths] == ["/api/health"]
+      config = JwksVerify.Plug.init(opts)
+      # The cache is not running: a public path is decided before it is looked up.
+      assert :jwks_verify_guard.check(config, [], "/api/health") == :skip
+      assert {:error, :missing_token} = :jwks_verify_guard.check(config, [], "/api/protected")
+      assert {:error, :missing_token} = :jwks_verify_guard.check(config, [], "/health")
+    end
+  end
+
+  # The verdict the "Command line" section shows is what the task prints for
+  # a token that expired at the time it names, 3 h 12 min before --now.
+  test "the command line's verdict example is the task's output" do
+    [_, rest] = String.split(File.read!(@readme), "\n## Command line", parts: 2)
+    section = rest |> String.split("\n## ", parts: 2) |> hd()
+    [_, shown] = Regex.run(~r/^```\n(Verdict\n.*?)^```$/ms, section)
+    [_, iso] = Regex.run(~r/\(exp (\S+)\)/, shown)
+    {:ok, at, 0} = DateTime.from_iso8601(iso)
+    exp = DateTime.to_unix(at)
+
+    key = rsa_key()
+    dir = tmp_dir!("jwks_verify_readme_cli")
+    jwks = Path.join(dir, "jwks.json")
+    File.write!(jwks, jwks_json([public_jwk(key, %{"kid" => "k1", "alg" => "RS256"})]))
+    token = rs256(key, %{"iat" => exp - 600, "exp" => exp})
+    args = [token, "--jwks", jwks, "--now", "#{exp + 3 * 3600 + 12 * 60}"]
+
+    out =
+      ExUnit.CaptureIO.capture_io(fn ->
+        assert catch_exit(Mix.Tasks.JwksVerify.Verify.run(args)) == {:shutdown, 1}
+      end)
+
+    assert [_, verdict] = String.split(out, ~r/^(?=Verdict\n)/m, parts: 2)
+    assert verdict == shown
   end
 
   defp rs256(key, extra) do
