@@ -38,6 +38,7 @@
     X(KEY_ALG_MISMATCH, key_alg_mismatch)                                                          \
     X(KEY_TYPE_MISMATCH, key_type_mismatch)                                                        \
     X(KEY_NOT_FOR_SIGNING, key_not_for_signing)                                                    \
+    X(PRIVATE_KEY, private_key) /* the JWK carries private members: the issuer leaked it */        \
     X(RSA_KEY_TOO_SMALL, rsa_key_too_small)                                                        \
     X(WEAK_RSA_EXPONENT, weak_rsa_exponent)                                                        \
     X(ROCA_WEAK_KEY, roca_weak_key)                                                                \
@@ -122,10 +123,11 @@ typedef struct jv_keyset jv_keyset;
  * number nodes keep their source text (jv_json_number_text), so the caller
  * can convert integers exactly. detail names the claim for
  * INVALID_CLAIM/MISSING_CLAIM (borrowed from opts or static storage) and the
- * token's kid for UNKNOWN_KID (borrowed from header; NULL without a kid). */
+ * token's kid for UNKNOWN_KID (borrowed from header; NULL without a kid).
+ * jv_token_peek fills header, payload and claims. */
 typedef struct jv_result {
     cJSON *header;
-    cJSON *claims; /* jv_jwt_verify only */
+    cJSON *claims; /* jv_jwt_verify and jv_token_peek only */
     uint8_t *payload;
     size_t payload_len;
     const char *detail;
@@ -151,7 +153,15 @@ jv_err jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const 
 /* jv_jws_verify, then the payload as JWT claims (RFC 7519) checked per opts. */
 jv_err jv_jwt_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
                      jv_result *out);
-/* Frees what a verify put in out (also after a failure). */
+/* NOT a verification: decodes a compact token's header and payload and
+ * checks nothing else (no key, no signature, no alg, no claim). Only the
+ * size limit (max_token_bytes, 0: JV_MAX_TOKEN_BYTES_DEFAULT), the three
+ * segments, strict base64url (the signature's too) and the JSON layer of a
+ * verify apply; on success out->header and out->claims are JSON objects.
+ * For logging and for choosing a key set before verifying; never for an
+ * authorization decision, as anyone can forge what it returns. */
+jv_err jv_token_peek(const uint8_t *tok, size_t len, size_t max_token_bytes, jv_result *out);
+/* Frees what a verify or a peek put in out (also after a failure). */
 void jv_result_clear(jv_result *out);
 
 /* Algorithm name <-> JV_ALG_*; -1 when unknown. */

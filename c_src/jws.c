@@ -1,6 +1,7 @@
 /*
  * jws.c - the JWS path (RFC 7515 compact serialization): split, header
- * checks, key selection, then the signature through sig.c.
+ * checks, key selection, then the signature through sig.c; and the
+ * unverified peek, which shares the split and the decoding.
  */
 #include "jws.h"
 
@@ -244,5 +245,46 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
         out->detail = kid->valuestring;
         out->detail_len = strlen(kid->valuestring);
     }
+    return rc;
+}
+
+/* No key, no signature, no header rule: only the shape and the JSON layer,
+ * so what a peek accepts is what a verify would go on to read. */
+jv_err
+jv_token_peek(const uint8_t *tok, size_t len, size_t max_token_bytes, jv_result *out)
+{
+    size_t max = max_token_bytes ? max_token_bytes : JV_MAX_TOKEN_BYTES_DEFAULT;
+    jv_str seg[3];
+    uint8_t *sig = NULL;
+    size_t sig_len;
+    jv_err rc;
+
+    memset(out, 0, sizeof(*out));
+    /* Size first, as for a verify: nothing of an oversized token is parsed. */
+    if (len > max)
+        return JV_ERR_TOKEN_TOO_LARGE;
+    if ((rc = compact_split(tok, len, seg)) != JV_OK)
+        goto end;
+    if ((rc = header_parse(&seg[0], &out->header)) != JV_OK)
+        goto end;
+    rc = JV_ERR_BAD_HEADER;
+    if (!cJSON_IsObject(out->header))
+        goto end;
+    /* The signature is not checked, but its encoding is: a token whose
+     * signature segment is not base64url is no token at all. */
+    rc = JV_ERR_INTERNAL_ERROR;
+    if (!(sig = malloc(jv_b64url_decoded_len(seg[2].len) + 1)))
+        goto end;
+    if ((rc = jv_b64url_decode(seg[2].p, seg[2].len, sig, &sig_len)) != JV_OK)
+        goto end;
+    if ((rc = payload_decode(&seg[1], out)) != JV_OK)
+        goto end;
+    rc = JV_ERR_BAD_PAYLOAD;
+    if (jv_json_parse(out->payload, out->payload_len, &out->claims) != JV_OK ||
+        !cJSON_IsObject(out->claims))
+        goto end;
+    rc = JV_OK;
+end:
+    free(sig);
     return rc;
 }

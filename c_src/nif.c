@@ -380,6 +380,45 @@ nif_verify(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
     return out;
 }
 
+/* jv_token_peek: {ok, {Header, Claims}} of a token nothing was checked of. */
+static ERL_NIF_TERM
+peek_run(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    ErlNifBinary tok;
+    jv_result r;
+    jv_err rc;
+    ERL_NIF_TERM out, header, claims;
+
+    (void)argc;
+    if (!enif_inspect_binary(env, argv[0], &tok))
+        return enif_make_badarg(env);
+    rc = jv_token_peek(tok.data, tok.size, 0, &r);
+    if (rc != JV_OK)
+        out = error_term(env, rc, NULL, 0);
+    else if (!json_term(env, r.header, &header))
+        out = error_term(env, JV_ERR_BAD_HEADER, NULL, 0);
+    else if (!json_term(env, r.claims, &claims))
+        out = error_term(env, JV_ERR_BAD_PAYLOAD, NULL, 0);
+    else
+        out = enif_make_tuple2(env, am_ok, enif_make_tuple2(env, header, claims));
+    jv_result_clear(&r);
+    return out;
+}
+
+/* As verify: a large token is parsed on a dirty scheduler. */
+static ERL_NIF_TERM
+nif_peek_unverified(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    ErlNifBinary tok;
+
+    if (!enif_inspect_binary(env, argv[0], &tok))
+        return enif_make_badarg(env);
+    if (tok.size > NORMAL_SCHEDULER_TOKEN_BYTES)
+        return enif_schedule_nif(env, "peek_unverified", ERL_NIF_DIRTY_JOB_CPU_BOUND, peek_run,
+                                 argc, argv);
+    return peek_run(env, argc, argv);
+}
+
 static ERL_NIF_TERM
 nif_reasons(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
@@ -391,6 +430,7 @@ static ErlNifFunc nif_funcs[] = {
     {"key_set", 1, nif_key_set, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"key_set_info", 1, nif_key_set_info, 0},
     {"verify", 4, nif_verify, 0}, /* moves itself to a dirty scheduler when heavy */
+    {"peek_unverified", 1, nif_peek_unverified, 0}, /* dirty when large, as verify */
     {"reasons", 0, nif_reasons, 0},
 };
 

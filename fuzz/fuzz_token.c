@@ -3,10 +3,11 @@
  *
  * The input is the token. It is verified as a JWT with every algorithm
  * allowed and issuer, audience and time checks on, as a JWS with the same
- * options, and as a JWT with the defaults (RS256 only, typ "JWT"). Besides
- * crashes, leaks and undefined behaviour, two things are checked: a token good
- * as a JWT is good as a JWS under the same options, and a success always
- * hands back a header, a payload and (for a JWT) claims.
+ * options, as a JWT with the defaults (RS256 only, typ "JWT"), and peeked
+ * (jv_token_peek). Besides crashes, leaks and undefined behaviour, three
+ * things are checked: a token good as a JWT is good as a JWS under the same
+ * options, and peeks; a success always hands back a header, a payload and
+ * (for a JWT or a peek) claims.
  *
  * A custom mutator makes the search structure-aware: half of the mutations
  * decode one segment, mutate the JSON (or signature bytes) inside, and encode
@@ -61,6 +62,18 @@ verify(int jwt, const uint8_t *data, size_t size, const jv_opts *o)
     return rc;
 }
 
+static jv_err
+peek(const uint8_t *data, size_t size)
+{
+    jv_result r;
+    jv_err rc = jv_token_peek(data, size, 0, &r);
+
+    if (rc == JV_OK && (!cJSON_IsObject(r.header) || !cJSON_IsObject(r.claims)))
+        abort();
+    jv_result_clear(&r);
+    return rc;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -81,6 +94,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (jwt == JV_OK && jws != JV_OK)
         abort();
     verify(1, data, size, &defaults);
+    if (peek(data, size) != JV_OK && jwt == JV_OK)
+        abort();
     return 0;
 }
 

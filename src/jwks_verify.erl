@@ -13,6 +13,8 @@
 -export([key_set/1, key_set_from_pem/1, key_set_info/1]).
 %% Verification
 -export([verify/3, verify_jws/3]).
+%% Reading a token WITHOUT verifying it (logging, choosing a key set)
+-export([peek_unverified/1]).
 %% Authorization on verified claims
 -export([check_scopes/2]).
 %% Options
@@ -42,7 +44,7 @@
     token_too_large | malformed_token | bad_base64 | bad_header | alg_none
     | unsupported_alg | alg_not_allowed | embedded_key | unsupported_crit | invalid_typ
     | unknown_kid | ambiguous_kid | no_matching_key | key_alg_mismatch | key_type_mismatch
-    | key_not_for_signing | rsa_key_too_small | weak_rsa_exponent | roca_weak_key
+    | key_not_for_signing | private_key | rsa_key_too_small | weak_rsa_exponent | roca_weak_key
     | invalid_ec_point | invalid_key | unsupported_key
     | bad_signature_length | signature_out_of_range | bad_signature
     | bad_payload | {invalid_claim, binary()} | {missing_claim, binary()}
@@ -59,8 +61,8 @@
 
 %% @doc Parses a JWKS document (`{"keys": [...]}') into a key set.
 %% Keys that can't be used (unknown kty or crv, RSA under 2048 bits, `use'
-%% other than `sig', ...) are kept with the reason, so a token naming one gets
-%% that reason; {@link key_set_info/1} lists them.
+%% other than `sig', private key material, ...) are kept with the reason, so a
+%% token naming one gets that reason; {@link key_set_info/1} lists them.
 -spec key_set(iodata()) -> {ok, key_set()} | {error, reason()}.
 key_set(<<"-----BEGIN", _/binary>>) ->
     jwks_verify_badarg:error("key_set/1 expects a JWKS JSON document ({\"keys\": [...]}), "
@@ -85,11 +87,12 @@ key_set_error(Other) ->
 %% (SubjectPublicKeyInfo), an `RSA PUBLIC KEY' (PKCS#1) or a `CERTIFICATE'
 %% (its subject key; the certificate's dates and chain are not checked). Keys
 %% go through the same checks as a JWKS's; a refused key is kept with its
-%% reason (see {@link key_set_info/1}). A private key is `private_key', a PEM
-%% that holds no readable public key `invalid_key', a key whose type does not
-%% fit its `alg' `key_type_mismatch'.
+%% reason (see {@link key_set_info/1}). A private key fails the whole call with
+%% `private_key' (it is your configuration, and the key must be replaced, not
+%% skipped), a PEM that holds no readable public key `invalid_key', a key whose
+%% type does not fit its `alg' `key_type_mismatch'.
 -spec key_set_from_pem([#{pem := iodata(), alg := binary(), kid => binary()}]) ->
-    {ok, key_set()} | {error, private_key | invalid_key | reason()}.
+    {ok, key_set()} | {error, reason()}.
 key_set_from_pem(Entries) when is_list(Entries) ->
     case jwks_verify_pem:to_jwks([pem_entry(E) || E <- Entries]) of
         {ok, Json} -> jwks_verify_nif:key_set(Json);
@@ -180,6 +183,30 @@ run(Token, KeySet, #jwks_verify_opts{}, _Mode) when is_binary(Token) ->
 run(Token, _KeySet, Opts, _Mode) when is_binary(Token) ->
     jwks_verify_badarg:bad_argument(options, Opts, "a map");
 run(Token, _KeySet, _Opts, _Mode) ->
+    jwks_verify_badarg:bad_argument(token, Token, "a compact JWT as a binary").
+
+%% @doc UNVERIFIED: a token's header and claims, decoded WITHOUT checking
+%% anything that makes them true: no signature, no key, no `alg' rule, no
+%% claim (not even `exp'). Anyone can forge what this returns, so never use it
+%% for an authorization decision; verify the token with {@link verify/3}
+%% first. It is for logging a refused token and for choosing, before
+%% verifying, which issuer's key set or options to verify with (by `iss' or
+%% the header's `kid').
+%%
+%% The parsing is the strict one {@link verify/3} uses: tokens over 32768
+%% bytes are `token_too_large' before any parsing, then `malformed_token'
+%% (not three segments), `bad_base64' (any segment, the signature's too),
+%% `bad_header' (not a JSON object: UTF-8, no duplicate members, nesting at
+%% most 32, numbers within the double range) and `bad_payload' (the same, for
+%% the payload).
+-spec peek_unverified(binary()) ->
+    {ok, #{header := claims(), claims := claims()}} | {error, reason()}.
+peek_unverified(Token) when is_binary(Token) ->
+    case jwks_verify_nif:peek_unverified(Token) of
+        {ok, {Header, Claims}} -> {ok, #{header => Header, claims => Claims}};
+        Error -> Error
+    end;
+peek_unverified(Token) ->
     jwks_verify_badarg:bad_argument(token, Token, "a compact JWT as a binary").
 
 not_a_key_set(KeySet) ->

@@ -180,7 +180,7 @@ defmodule JwksVerifyTest do
       good = public_jwk(ctx.keys.rsa, %{"kid" => "good"})
 
       odd = [
-        %{"kty" => "oct", "kid" => "oct", "k" => "c2VjcmV0"},
+        %{"kty" => "oct", "kid" => "oct"},
         %{"kty" => "XYZ", "kid" => "xyz"},
         %{
           "kty" => "EC",
@@ -992,6 +992,91 @@ defmodule JwksVerifyTest do
 
       assert check_jws(rt_token(ctx, "RS256", claims(), %{"jku" => "x"}), ctx.ks) ==
                {:error, :embedded_key}
+    end
+  end
+
+  describe "peek_unverified/1" do
+    test "returns header and claims of a valid token, exactly as verify/3 does", ctx do
+      token = rt_token(ctx, "ES256", claims(%{"big" => 18_446_744_073_709_551_616, "f" => 1.5}))
+      {:ok, verified} = check(token, ctx.ks, aud: @aud)
+
+      assert JwksVerify.peek_unverified(token) ==
+               {:ok, %{header: header_of(token), claims: verified}}
+    end
+
+    test "checks nothing a verify would: forged, expired, unsigned, unknown kid", ctx do
+      forged = token(ctx.attacker.rsa, "RS256", claims(), %{"kid" => "rt-rsa"})
+      expired = rt_token(ctx, "RS256", claims(%{"exp" => @now - 7200}))
+      unsigned = unsigned_token(~s({"alg":"none"}), ~s({"sub":"x"}))
+      hs = hs256_token("secret", %{"sub" => "x"}, %{"kid" => "nobody"})
+
+      assert check(forged, ctx.ks) == {:error, :bad_signature}
+      assert {:ok, %{claims: %{"sub" => "user-1"}}} = JwksVerify.peek_unverified(forged)
+      assert {:ok, %{claims: %{"exp" => _}}} = JwksVerify.peek_unverified(expired)
+
+      assert JwksVerify.peek_unverified(unsigned) ==
+               {:ok, %{header: %{"alg" => "none"}, claims: %{"sub" => "x"}}}
+
+      assert {:ok, %{header: %{"alg" => "HS256", "kid" => "nobody"}}} =
+               JwksVerify.peek_unverified(hs)
+    end
+
+    test "hostile tokens get verify's reasons", ctx do
+      good = rt_token(ctx, "RS256")
+      {h, p, s} = segments(good)
+      deep = String.duplicate("[", @deep) <> String.duplicate("]", @deep)
+      at_limit = String.duplicate("[", 31) <> String.duplicate("]", 31)
+      too_deep = String.duplicate("[", 32) <> String.duplicate("]", 32)
+
+      cases = [
+        {String.duplicate("a", 32_769), :token_too_large},
+        {h <> "." <> p, :malformed_token},
+        {good <> ".x", :malformed_token},
+        {"." <> p <> "." <> s, :malformed_token},
+        {h <> "=." <> p <> "." <> s, :bad_base64},
+        {h <> "." <> p <> "+." <> s, :bad_base64},
+        {h <> "." <> p <> "." <> s <> "*", :bad_base64},
+        {unsigned_token(~s({"alg":"RS256"}) <> " x", "{}"), :bad_header},
+        {unsigned_token("[]", "{}"), :bad_header},
+        {unsigned_token(~s({"alg":"RS256","alg":"none"}), "{}"), :bad_header},
+        {unsigned_token(<<"{\"alg\":\"", 0xFF, "\"}">>, "{}"), :bad_header},
+        {unsigned_token(~s({"a":#{deep}}), "{}"), :bad_header},
+        {unsigned_token(~s({"a":1e999}), "{}"), :bad_header},
+        {unsigned_token(~s({"alg":"RS256"}), <<"{\"sub\":\"", 0xC0, 0x80, "\"}">>), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), ~s({"a":#{too_deep}})), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), ~s({"sub":"a","sub":"b"})), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), ~s({"n":01})), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), ~s({"n":1e400})), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), "[1]"), :bad_payload},
+        {unsigned_token(~s({"alg":"RS256"}), "hello"), :bad_payload}
+      ]
+
+      for {token, reason} <- cases do
+        assert JwksVerify.peek_unverified(token) == {:error, reason},
+               "#{inspect(reason)} for #{inspect(binary_part(token, 0, min(60, byte_size(token))))}"
+      end
+
+      assert {:ok, _} = JwksVerify.peek_unverified(unsigned_token("{}", ~s({"a":#{at_limit}})))
+    end
+
+    test "a token just under the size limit is read, one byte more is not" do
+      prefix = unsigned_token("{}", ~s({"pad":""}))
+      {h, _, _} = segments(prefix)
+      # payload {"pad":"xxx"} with padding chosen so the token is exactly 32768 bytes
+      fill = fn n ->
+        h <> "." <> b64(~s({"pad":") <> String.duplicate("x", n) <> ~s("})) <> "."
+      end
+
+      n = Enum.find(24_000..24_600, fn n -> byte_size(fill.(n)) == 32_768 end)
+
+      assert {:ok, %{claims: %{"pad" => _}}} = JwksVerify.peek_unverified(fill.(n))
+      assert JwksVerify.peek_unverified(fill.(n) <> "A") == {:error, :token_too_large}
+    end
+
+    test "a token that is not a binary raises ArgumentError; Erlang gets badarg" do
+      assert_raise ArgumentError, ~r/token/, fn -> JwksVerify.peek_unverified(~c"a.b.c") end
+      assert_raise ArgumentError, fn -> JwksVerify.peek_unverified(nil) end
+      assert {:badarg, _} = catch_error(:jwks_verify.peek_unverified(42))
     end
   end
 

@@ -10,7 +10,8 @@
  * unknown or ambiguous kid, alg none in any spelling, HMAC algorithms,
  * embedded keys (jwk, jku, x5u, x5c), crit, ES r or s out of [1, n-1],
  * signatures of the wrong length, padded or non-canonical base64url, bad
- * header JSON and oversized tokens (RFC 7515, RFC 7518, RFC 8725).
+ * header JSON and oversized tokens (RFC 7515, RFC 7518, RFC 8725). And
+ * jv_token_peek: no key or signature checked, the same strict parsing.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -524,6 +525,38 @@ test_kid(void)
     ks = keyset_of(tu_jwk(rsa_a, NULL), NULL);
     CHECK_TOKEN(ks, token(rsa_a, JV_ALG_RS256, "rsa-a", NULL, payload_json), TU_ALL_ALGS,
                 JV_ERR_UNKNOWN_KID);
+    jv_keyset_free(ks);
+}
+
+/* A leaked private key verifies nothing: the token's kid naming it, or no
+ * kid and only it to try, is private_key; so is its public twin. */
+static void
+test_private_key(void)
+{
+    jv_keyset *ks =
+        keyset_of(tu_jwk(rsa_a, "\"kid\":\"leaked\",\"d\":\"AQAB\""),
+                  tu_jwk(ec256, "\"kid\":\"ec\",\"d\":\"AQAB\""), tu_jwk(rsa_a, "\"kid\":\"twin\""),
+                  tu_jwk(rsa_b, "\"kid\":\"b\""), tu_jwk(ed, NULL), NULL);
+
+    tu_case("private key: by kid");
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_RS256, "leaked", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_PS256, "leaked", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    CHECK_TOKEN(ks, token(ec256, JV_ALG_ES256, "ec", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    tu_case("private key: its public twin under another kid");
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_RS256, "twin", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    tu_case("private key: other keys of the set still verify");
+    CHECK_TOKEN(ks, token(rsa_b, JV_ALG_RS256, "b", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN(ks, token(ed, JV_ALG_EDDSA, NULL, NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    tu_case("private key: no kid");
+    CHECK_TOKEN(ks, token(rsa_b, JV_ALG_RS256, NULL, NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN2(ks, token(rsa_a, JV_ALG_RS256, NULL, NULL, payload_json), TU_ALL_ALGS,
+                 JV_ERR_BAD_SIGNATURE, JV_ERR_PRIVATE_KEY);
+    CHECK_TOKEN(ks, token(ec256, JV_ALG_ES256, NULL, NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
     jv_keyset_free(ks);
 }
 
@@ -1429,6 +1462,135 @@ test_wycheproof(void)
     free(path);
 }
 
+/* jv_token_peek: the raw segments b64url(h) "." b64url(p) "." sig_b64, peeked. */
+static jv_err
+peek_raw(const char *h, size_t hlen, const char *p, size_t plen, const char *sig_b64)
+{
+    char *hb = tu_b64url((const uint8_t *)h, hlen), *pb = tu_b64url((const uint8_t *)p, plen);
+    char *tok = tu_fmt("%s.%s.%s", hb, pb, sig_b64);
+    jv_result r;
+    jv_err rc = jv_token_peek((const uint8_t *)tok, strlen(tok), 0, &r);
+
+    /* On success both trees are objects; on failure nothing is left. */
+    if (rc == JV_OK)
+        CHECK(cJSON_IsObject(r.header) && cJSON_IsObject(r.claims));
+    jv_result_clear(&r);
+    free(tok);
+    free(hb);
+    free(pb);
+    return rc;
+}
+
+#define PEEK(h, p) peek_raw((h), strlen(h), (p), strlen(p), "c2ln")
+
+/* jv_token_peek on a token text, the result cleared. */
+static jv_err
+peek_tok(const char *tok, size_t len, size_t max)
+{
+    jv_result r;
+    jv_err rc = jv_token_peek((const uint8_t *)tok, len, max, &r);
+
+    jv_result_clear(&r);
+    return rc;
+}
+
+/* jv_token_peek checks no key and no signature, but parses exactly as
+ * strictly as a verify: the same size cap, split, base64url and JSON layer. */
+static void
+test_peek(void)
+{
+    jv_result r;
+    char *tok, *deep;
+    size_t n = 10000;
+
+    tu_case("peek: a forged token reads, its members as sent");
+    tok = token(rsa_b, JV_ALG_RS256, "rsa-a", "\"x\":[1,2.5]", payload_json);
+    CHECK_ERR(verify(main_ks, tok, TU_ALL_ALGS), JV_ERR_BAD_SIGNATURE);
+    CHECK_ERR(jv_token_peek((const uint8_t *)tok, strlen(tok), 0, &r), JV_OK);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(r.header, "kid")), "rsa-a");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(r.claims, "sub")), "1234567890");
+    CHECK_STR(jv_json_number_text(cJSON_GetObjectItem(r.claims, "iat")), "1700000000");
+    jv_result_clear(&r);
+    free(tok);
+
+    tu_case("peek: no rule of a verify applies");
+    CHECK_ERR(PEEK("{\"alg\":\"none\"}", "{}"), JV_OK);
+    CHECK_ERR(PEEK("{\"alg\":\"HS256\",\"jku\":\"x\",\"crit\":[\"b64\"],\"b64\":false}", "{}"),
+              JV_OK);
+    CHECK_ERR(PEEK("{}", "{\"exp\":1,\"aud\":5}"), JV_OK);
+    CHECK_ERR(peek_raw("{}", 2, "{}", 2, ""), JV_OK);
+
+    tu_case("peek: the size cap first, then the shape");
+    tok = tu_malloc(JV_MAX_TOKEN_BYTES_DEFAULT + 2);
+    memset(tok, '!', JV_MAX_TOKEN_BYTES_DEFAULT + 1);
+    tok[JV_MAX_TOKEN_BYTES_DEFAULT + 1] = '\0';
+    CHECK_ERR(peek_tok(tok, JV_MAX_TOKEN_BYTES_DEFAULT + 1, 0), JV_ERR_TOKEN_TOO_LARGE);
+    CHECK_ERR(peek_tok(tok, JV_MAX_TOKEN_BYTES_DEFAULT, 0), JV_ERR_MALFORMED_TOKEN);
+    CHECK_ERR(peek_tok("e30.e30.", 8, 7), JV_ERR_TOKEN_TOO_LARGE);
+    CHECK_ERR(peek_tok("e30.e30.", 8, 8), JV_OK);
+    free(tok);
+    {
+        static const char *shapes[] = {"", "e30", "e30.e30", "e30.e30..", ".e30.", "a.b.c.d.e"};
+        for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+            tu_case("peek: shape \"%s\"", shapes[i]);
+            CHECK_ERR(peek_tok(shapes[i], strlen(shapes[i]), 0), JV_ERR_MALFORMED_TOKEN);
+        }
+    }
+
+    tu_case("peek: base64url of every segment");
+    {
+        static const char *toks[] = {"e30=.e30.", "e30.e30=.", "e30.e30.c2ln=", "e30.e30.c2l",
+                                     "e3 0.e30.", "e30.e3+.",  "e30.e30.a",     "e31.e30."};
+        for (size_t i = 0; i < sizeof(toks) / sizeof(toks[0]); i++) {
+            tu_case("peek: %s", toks[i]);
+            CHECK_ERR(peek_tok(toks[i], strlen(toks[i]), 0), JV_ERR_BAD_BASE64);
+        }
+    }
+
+    tu_case("peek: hostile headers");
+    {
+        static const char *headers[] = {
+            "[]",    "\"x\"",      "{\"a\":1,\"a\":2}", "{\"a\":\"\\u0000\"}",
+            "{} {}", "{\"a\":01}", "{\"a\":\"\xff\"}",  "{\"a\":\"\xed\xa0\x80\"}"};
+        for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+            tu_case("peek: header %s", headers[i]);
+            CHECK_ERR(PEEK(headers[i], "{}"), JV_ERR_BAD_HEADER);
+        }
+        CHECK_ERR(peek_raw("{\"a\":\"\0\"}", 8, "{}", 2, ""), JV_ERR_BAD_HEADER);
+    }
+
+    tu_case("peek: hostile payloads");
+    {
+        static const char *payloads[] = {"",
+                                         "[]",
+                                         "1",
+                                         "null",
+                                         "{\"sub\":\"a\",\"sub\":\"b\"}",
+                                         "{\"a\":\"\xc0\x80\"}",
+                                         "{\"a\":1.}",
+                                         "{\"a\":1}x"};
+        for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+            tu_case("peek: payload %s", payloads[i]);
+            CHECK_ERR(PEEK("{}", payloads[i]), JV_ERR_BAD_PAYLOAD);
+        }
+    }
+
+    tu_case("peek: nesting %zu deep, and at the limit", n);
+    deep = tu_malloc(2 * n + 16);
+    memcpy(deep, "{\"a\":", 5);
+    memset(deep + 5, '[', n);
+    memset(deep + 5 + n, ']', n);
+    strcpy(deep + 5 + 2 * n, "}");
+    CHECK_ERR(PEEK(deep, "{}"), JV_ERR_BAD_HEADER);
+    CHECK_ERR(PEEK("{}", deep), JV_ERR_BAD_PAYLOAD);
+    n = JV_MAX_JSON_DEPTH - 1;
+    memset(deep + 5, '[', n);
+    memset(deep + 5 + n, ']', n);
+    strcpy(deep + 5 + 2 * n, "}");
+    CHECK_ERR(PEEK(deep, deep), JV_OK);
+    free(deep);
+}
+
 static jv_keyset *
 make_main_keyset(void)
 {
@@ -1466,6 +1628,7 @@ main(void)
     test_wrong_key();
     test_kid();
     test_no_kid();
+    test_private_key();
     test_alg_none();
     test_hmac();
     test_embedded_keys();
@@ -1478,6 +1641,7 @@ main(void)
     test_size();
     test_pss_salt();
     test_result();
+    test_peek();
     test_rfc_examples();
     test_wycheproof();
 

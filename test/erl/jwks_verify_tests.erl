@@ -29,6 +29,7 @@ api_test_() ->
             {"claim refusals carry the claim name", ?_test(claim_details(Ctx))},
             {"options prepared once are reused", ?_test(prepared(Ctx))},
             {"verify_jws/3 returns header and payload", ?_test(jws(Ctx))},
+            {"peek_unverified/1 reads what it does not verify", ?_test(peek(Ctx))},
             {"key_set_info/1 describes the set", ?_test(info(Ctx))},
             {"caller mistakes raise badarg", ?_test(badargs(Ctx))},
             {"a key set is shared between processes", ?_test(shared(Ctx))}
@@ -130,6 +131,20 @@ jws(#{ks := KS, ed := Ed}) ->
                  jwks_verify:verify_jws(Token, KS, #{algs => [<<"EdDSA">>]})),
     ?assertEqual({error, bad_payload},
                  jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"EdDSA">>]})).
+
+peek(#{rsa := Rsa, other_rsa := Other}) ->
+    Forged = sign(claims(#{<<"sub">> => <<"root">>}), Other),
+    ?assertEqual({ok, #{header => #{<<"alg">> => <<"RS256">>, <<"kid">> => <<"rsa">>,
+                                    <<"typ">> => <<"JWT">>},
+                        claims => claims(#{<<"sub">> => <<"root">>})}},
+                 jwks_verify:peek_unverified(Forged)),
+    [_, P, _] = binary:split(Forged, <<".">>, [global]),
+    ?assertEqual({error, bad_header},
+                 jwks_verify:peek_unverified(<<(b64(<<"{\"a\":1,\"a\":2}">>))/binary, ".",
+                                               P/binary, ".">>)),
+    ?assertEqual({error, token_too_large},
+                 jwks_verify:peek_unverified(binary:copy(<<"a">>, 32769))),
+    ?assertError({badarg, #{argument := token}}, jwks_verify:peek_unverified("a.b.c")).
 
 info(#{ks := KS}) ->
     #{usable := 3, skipped := 0, keys := Keys} = jwks_verify:key_set_info(KS),
