@@ -38,6 +38,7 @@
     X(KEY_ALG_MISMATCH, key_alg_mismatch)                                                          \
     X(KEY_TYPE_MISMATCH, key_type_mismatch)                                                        \
     X(KEY_NOT_FOR_SIGNING, key_not_for_signing)                                                    \
+    X(PRIVATE_KEY, private_key) /* the JWK carries private members: the issuer leaked it */        \
     X(RSA_KEY_TOO_SMALL, rsa_key_too_small)                                                        \
     X(WEAK_RSA_EXPONENT, weak_rsa_exponent)                                                        \
     X(ROCA_WEAK_KEY, roca_weak_key)                                                                \

@@ -332,6 +332,20 @@ use_allows_verify(const cJSON *jwk)
     return 0;
 }
 
+/* RFC 7518 §6.3.2 (RSA), §6.2.2 (EC), §6.4.1 (oct) and RFC 8037 §2 (OKP):
+ * members only a private key has. A JWKS that carries them has published the
+ * issuer's signing key, so anyone can sign: the key verifies nothing. */
+static int
+has_private_members(const cJSON *jwk)
+{
+    static const char *names[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (jv_json_get(jwk, names[i]))
+            return 1;
+    return 0;
+}
+
 static int
 key_alg(const char *name)
 {
@@ -351,6 +365,7 @@ key_parse(jv_key *k, const cJSON *jwk)
 {
     const cJSON *kid, *kty, *alg;
     jv_err rc;
+    int private;
 
     k->sig.alg = JV_KEY_ALG_ANY;
     if (!cJSON_IsObject(jwk)) {
@@ -374,11 +389,18 @@ key_parse(jv_key *k, const cJSON *jwk)
             return JV_ERR_INTERNAL_ERROR;
         k->sig.alg = key_alg(alg->valuestring);
     }
-    if ((kid && !cJSON_IsString(kid)) || !cJSON_IsString(kty) || (alg && !cJSON_IsString(alg))) {
+    private = has_private_members(jwk);
+    if (!private &&
+        ((kid && !cJSON_IsString(kid)) || !cJSON_IsString(kty) || (alg && !cJSON_IsString(alg)))) {
         k->status = JV_ERR_INVALID_KEY;
         return JV_OK;
     }
-    if (strcmp(kty->valuestring, "RSA") == 0) {
+    /* A private key is built too (from its public members only), so that it
+     * keeps its type and curve: key selection and refuse_private_twins use
+     * them. Its status is private_key whatever the build said. */
+    if (!cJSON_IsString(kty)) {
+        rc = JV_ERR_INVALID_KEY;
+    } else if (strcmp(kty->valuestring, "RSA") == 0) {
         k->sig.kty = JV_KTY_RSA;
         rc = rsa_build(&k->sig, jwk);
     } else if (strcmp(kty->valuestring, "EC") == 0) {
@@ -390,14 +412,98 @@ key_parse(jv_key *k, const cJSON *jwk)
     } else {
         rc = JV_ERR_UNSUPPORTED_KEY;
     }
-    if (rc == JV_OK && !use_allows_verify(jwk))
-        rc = JV_ERR_KEY_NOT_FOR_SIGNING;
     if (rc == JV_ERR_INTERNAL_ERROR)
         return rc;
+    if (private)
+        rc = JV_ERR_PRIVATE_KEY;
+    else if (rc == JV_OK && !use_allows_verify(jwk))
+        rc = JV_ERR_KEY_NOT_FOR_SIGNING;
     k->status = rc;
     if (rc != JV_OK)
         jv_sig_key_clear(&k->sig); /* a refused key keeps only its description */
     return JV_OK;
+}
+
+/* The public half that names a key: n (RSA) or x (EC, OKP) as decoded,
+ * leading zeros dropped, hashed. *has is 0 for a key with neither. */
+static jv_err
+public_fingerprint(const cJSON *jwk, int kty, uint8_t out[32], int *has)
+{
+    uint8_t *raw = NULL;
+    const uint8_t *p;
+    size_t len;
+    jv_err rc;
+
+    *has = 0;
+    if (kty != JV_KTY_RSA && kty != JV_KTY_EC && kty != JV_KTY_OKP)
+        return JV_OK;
+    rc = b64_member(jwk, kty == JV_KTY_RSA ? "n" : "x", &raw, &len);
+    if (rc == JV_ERR_INVALID_KEY)
+        return JV_OK;
+    if (rc != JV_OK)
+        return rc;
+    p = skip_zeros(raw, &len);
+    rc = JV_ERR_INTERNAL_ERROR;
+    if (EVP_Q_digest(NULL, "SHA256", NULL, p, len, out, NULL)) {
+        *has = 1;
+        rc = JV_OK;
+    }
+    free(raw);
+    return rc;
+}
+
+static int
+fingerprint_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+/* An issuer that publishes a key both as a private JWK and as a public one
+ * has still published its private key: the public twin (same n, or same x)
+ * is refused as private_key too, or a token signed with the leaked key would
+ * verify against it. Costs nothing unless the set holds a private key. */
+static jv_err
+refuse_private_twins(jv_keyset *ks, const cJSON *keys)
+{
+    uint8_t(*fps)[32] = NULL, fp[32];
+    size_t n_private = 0, i = 0;
+    const cJSON *jwk;
+    int has;
+    jv_err rc = JV_OK;
+
+    for (size_t j = 0; j < ks->n; j++)
+        n_private += ks->keys[j].status == JV_ERR_PRIVATE_KEY;
+    if (n_private == 0 || n_private == ks->n)
+        return JV_OK;
+    if (!(fps = malloc(n_private * sizeof(*fps))))
+        return JV_ERR_INTERNAL_ERROR;
+    n_private = 0;
+    cJSON_ArrayForEach(jwk, keys)
+    {
+        jv_key *k = &ks->keys[i++];
+        if (k->status != JV_ERR_PRIVATE_KEY)
+            continue;
+        if ((rc = public_fingerprint(jwk, k->sig.kty, fps[n_private], &has)) != JV_OK)
+            goto end;
+        n_private += (size_t)has;
+    }
+    qsort(fps, n_private, sizeof(*fps), fingerprint_cmp);
+    i = 0;
+    cJSON_ArrayForEach(jwk, keys)
+    {
+        jv_key *k = &ks->keys[i++];
+        if (k->status != JV_OK)
+            continue;
+        if ((rc = public_fingerprint(jwk, k->sig.kty, fp, &has)) != JV_OK)
+            goto end;
+        if (has && bsearch(fp, fps, n_private, sizeof(*fps), fingerprint_cmp)) {
+            k->status = JV_ERR_PRIVATE_KEY;
+            jv_sig_key_clear(&k->sig);
+        }
+    }
+end:
+    free(fps);
+    return rc;
 }
 
 static int
@@ -494,6 +600,8 @@ jv_keyset_parse(const uint8_t *json, size_t len, jv_keyset **out)
                 goto end;
         }
     }
+    if (keys && (rc = refuse_private_twins(ks, keys)) != JV_OK)
+        goto end;
     for (size_t i = 0; i < ks->n; i++) {
         jv_key *k = &ks->keys[i];
         if (k->status != JV_OK)

@@ -55,6 +55,10 @@ defmodule JwksVerify do
     * `:key_alg_mismatch` - the selected key's own `alg` differs from the token's
     * `:key_type_mismatch` - the selected key's `kty`/`crv` does not fit the `alg`
     * `:key_not_for_signing` - the key's `use` is not `sig` or its `key_ops` lack `verify`
+    * `:private_key` - the JWKS publishes the key with private members (`d`, `p`,
+      `q`, `dp`, `dq`, `qi`, `oth` or `k`), or a public key that such a private
+      JWK also publishes: whoever has the JWKS can sign with it (from
+      `key_set_from_pem/1`, a private PEM)
     * `:rsa_key_too_small` - RSA modulus under 2048 bits
     * `:weak_rsa_exponent` - RSA exponent even, under 65537 or over 64 bits
     * `:roca_weak_key` - RSA modulus with the ROCA fingerprint (CVE-2017-15361)
@@ -96,6 +100,7 @@ defmodule JwksVerify do
           | :key_alg_mismatch
           | :key_type_mismatch
           | :key_not_for_signing
+          | :private_key
           | :rsa_key_too_small
           | :weak_rsa_exponent
           | :roca_weak_key
@@ -145,15 +150,16 @@ defmodule JwksVerify do
   `PUBLIC KEY` (SubjectPublicKeyInfo), an `RSA PUBLIC KEY` (PKCS#1) or a
   `CERTIFICATE` (its subject key; its dates and chain are not checked). Keys go
   through the same checks as a JWKS's (RSA of 2048 bits or more, EC points on
-  their curve). A private key is `{:error, :private_key}`, a PEM with no
-  readable public key `{:error, :invalid_key}`, a key that does not fit its
-  `:alg` `{:error, :key_type_mismatch}`.
+  their curve). A private key is `{:error, :private_key}` for the whole call
+  (replace it, don't skip it), a PEM with no readable public key
+  `{:error, :invalid_key}`, a key that does not fit its `:alg`
+  `{:error, :key_type_mismatch}`.
 
       pem = File.read!("issuer.pub.pem")
       {:ok, key_set} = JwksVerify.key_set_from_pem([%{pem: pem, alg: "RS256", kid: "k1"}])
   """
   @spec key_set_from_pem([%{pem: iodata(), alg: binary(), kid: binary()} | keyword()]) ::
-          {:ok, key_set()} | {:error, :private_key | reason()}
+          {:ok, key_set()} | {:error, reason()}
   def key_set_from_pem(entries) when is_list(entries) do
     entries = Enum.map(entries, fn e -> if is_list(e), do: Map.new(e), else: e end)
     call(fn -> :jwks_verify.key_set_from_pem(entries) end)

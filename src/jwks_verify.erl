@@ -44,7 +44,7 @@
     token_too_large | malformed_token | bad_base64 | bad_header | alg_none
     | unsupported_alg | alg_not_allowed | embedded_key | unsupported_crit | invalid_typ
     | unknown_kid | ambiguous_kid | no_matching_key | key_alg_mismatch | key_type_mismatch
-    | key_not_for_signing | rsa_key_too_small | weak_rsa_exponent | roca_weak_key
+    | key_not_for_signing | private_key | rsa_key_too_small | weak_rsa_exponent | roca_weak_key
     | invalid_ec_point | invalid_key | unsupported_key
     | bad_signature_length | signature_out_of_range | bad_signature
     | bad_payload | {invalid_claim, binary()} | {missing_claim, binary()}
@@ -61,8 +61,8 @@
 
 %% @doc Parses a JWKS document (`{"keys": [...]}') into a key set.
 %% Keys that can't be used (unknown kty or crv, RSA under 2048 bits, `use'
-%% other than `sig', ...) are kept with the reason, so a token naming one gets
-%% that reason; {@link key_set_info/1} lists them.
+%% other than `sig', private key material, ...) are kept with the reason, so a
+%% token naming one gets that reason; {@link key_set_info/1} lists them.
 -spec key_set(iodata()) -> {ok, key_set()} | {error, reason()}.
 key_set(<<"-----BEGIN", _/binary>>) ->
     jwks_verify_badarg:error("key_set/1 expects a JWKS JSON document ({\"keys\": [...]}), "
@@ -87,11 +87,12 @@ key_set_error(Other) ->
 %% (SubjectPublicKeyInfo), an `RSA PUBLIC KEY' (PKCS#1) or a `CERTIFICATE'
 %% (its subject key; the certificate's dates and chain are not checked). Keys
 %% go through the same checks as a JWKS's; a refused key is kept with its
-%% reason (see {@link key_set_info/1}). A private key is `private_key', a PEM
-%% that holds no readable public key `invalid_key', a key whose type does not
-%% fit its `alg' `key_type_mismatch'.
+%% reason (see {@link key_set_info/1}). A private key fails the whole call with
+%% `private_key' (it is your configuration, and the key must be replaced, not
+%% skipped), a PEM that holds no readable public key `invalid_key', a key whose
+%% type does not fit its `alg' `key_type_mismatch'.
 -spec key_set_from_pem([#{pem := iodata(), alg := binary(), kid => binary()}]) ->
-    {ok, key_set()} | {error, private_key | invalid_key | reason()}.
+    {ok, key_set()} | {error, reason()}.
 key_set_from_pem(Entries) when is_list(Entries) ->
     case jwks_verify_pem:to_jwks([pem_entry(E) || E <- Entries]) of
         {ok, Json} -> jwks_verify_nif:key_set(Json);

@@ -155,18 +155,18 @@ with_key_set(Name, Fun) ->
 %% The NIF raises badarg for a key set made by a library since unloaded
 %% (`code:delete/1' and `code:purge/1' of jwks_verify_nif, then a new load):
 %% the cache process builds the key set again from its source, and the call
-%% runs once more. Anything else raises as before.
+%% runs once more (a badarg with another cause then raises, as before).
 check(Name, Token, Opts, Mode, KeySet, Gen) ->
     try jwks_verify:check(Token, KeySet, Opts, Mode) of
         {error, {unknown_kid, Kid}} -> kid_miss(Name, Kid, Token, Opts, Mode, Gen);
         Result -> Result
     catch
-        error:badarg:Stack ->
+        error:badarg ->
             case rebuild(Name, Gen) of
                 retry -> with_key_set(Name, fun(Ks, _, _) ->
                                                    jwks_verify:check(Token, Ks, Opts, Mode)
                                            end);
-                _ -> erlang:raise(error, badarg, Stack)
+                Error -> Error
             end
     end.
 

@@ -563,6 +563,7 @@ reason_table() ->
       key_alg_mismatch => {token, <<"key algorithm mismatch">>},
       key_type_mismatch => {token, <<"key type mismatch">>},
       key_not_for_signing => {token, <<"key not for signing">>},
+      private_key => {token, <<"private key in jwks">>},
       rsa_key_too_small => {token, <<"rsa key too small">>},
       weak_rsa_exponent => {token, <<"weak rsa exponent">>},
       roca_weak_key => {token, <<"weak rsa key">>},

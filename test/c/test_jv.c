@@ -34,6 +34,7 @@ test_err_names(void)
         {JV_ERR_KEY_ALG_MISMATCH, "key_alg_mismatch"},
         {JV_ERR_KEY_TYPE_MISMATCH, "key_type_mismatch"},
         {JV_ERR_KEY_NOT_FOR_SIGNING, "key_not_for_signing"},
+        {JV_ERR_PRIVATE_KEY, "private_key"},
         {JV_ERR_RSA_KEY_TOO_SMALL, "rsa_key_too_small"},
         {JV_ERR_WEAK_RSA_EXPONENT, "weak_rsa_exponent"},
         {JV_ERR_ROCA_WEAK_KEY, "roca_weak_key"},

@@ -4,10 +4,12 @@
  * A key set is built once from untrusted JSON, so each JWK must come out
  * either usable or refused with its exact reason: RSA under 2048 bits, weak
  * exponents (1, even, 3), ROCA moduli, EC points off their curve, keys for
- * encryption (use/key_ops), unknown kty or crv (skipped, not fatal), and a
+ * encryption (use/key_ops), private key material (and its public twin),
+ * unknown kty or crv (skipped, not fatal), and a
  * document of more than JV_MAX_KEYS keys or JV_MAX_JWKS_BYTES bytes refused
  * whole. The keys come from OpenSSL's key generation, never from the core.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -410,7 +412,7 @@ static void
 test_kty(void)
 {
     tu_case("unknown kty is skipped");
-    CHECK_KEY(tu_fmt("{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}"), JV_ERR_UNSUPPORTED_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":\"oct\"}"), JV_ERR_UNSUPPORTED_KEY);
     CHECK_KEY(tu_fmt("{\"kty\":\"FOO\"}"), JV_ERR_UNSUPPORTED_KEY);
     CHECK_KEY(tu_fmt("{\"kty\":\"rsa\",\"n\":\"AQAB\",\"e\":\"AQAB\"}"), JV_ERR_UNSUPPORTED_KEY);
     tu_case("kty missing or not a string");
@@ -437,7 +439,7 @@ test_kty(void)
         tu_case("refused keys beside a good one");
         CHECK_ERR(parse_n(doc, strlen(doc), &ks), JV_OK);
         if (ks) {
-            static const jv_err want[] = {JV_ERR_UNSUPPORTED_KEY, JV_ERR_RSA_KEY_TOO_SMALL,
+            static const jv_err want[] = {JV_ERR_PRIVATE_KEY, JV_ERR_RSA_KEY_TOO_SMALL,
                                           JV_ERR_UNSUPPORTED_KEY, JV_OK};
             static const char *kty_want[] = {"oct", "RSA", "OKP", "EC"};
             CHECK_INT(jv_keyset_size(ks), 4);
@@ -453,6 +455,91 @@ test_kty(void)
         free(good);
         free(small);
     }
+}
+
+/* The status of each key of the set made from the NULL-terminated JWK texts
+ * (freed), checked against want. */
+static void
+check_statuses(const jv_err *want, char *first, ...)
+{
+    char *jwks[8];
+    size_t n = 0;
+    va_list ap;
+    char *doc;
+    jv_keyset *ks;
+
+    va_start(ap, first);
+    for (char *j = first; j && n < 8; j = va_arg(ap, char *))
+        jwks[n++] = j;
+    va_end(ap);
+    doc = tu_jwks_array(jwks, n);
+    CHECK_ERR(parse_n(doc, strlen(doc), &ks), JV_OK);
+    for (size_t i = 0; ks && i < n; i++) {
+        jv_str kid;
+        const char *kty, *alg;
+        tu_check(jv_keyset_entry(ks, i, &kid, &kty, &alg) == want[i], __FILE__, __LINE__,
+                 "key %zu: got %s, want %s", i,
+                 tu_err_name(jv_keyset_entry(ks, i, &kid, &kty, &alg)), tu_err_name(want[i]));
+    }
+    jv_keyset_free(ks);
+    free(doc);
+    for (size_t i = 0; i < n; i++)
+        free(jwks[i]);
+}
+
+/* RFC 7517 §9.2: a JWKS holds public keys. A JWK with private members means
+ * the issuer published its signing key: refused as private_key, whatever its
+ * type, never reduced to its public half; and so is its public twin. */
+static void
+test_private(void)
+{
+    static const char *members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+    EVP_PKEY *keys[] = {rsa2048, ec256, ed, rsa1024};
+    char *d_rsa = tu_bn_b64(rsa2048, OSSL_PKEY_PARAM_RSA_D, 0);
+    char *d_ec = tu_bn_b64(ec256, OSSL_PKEY_PARAM_PRIV_KEY, 32);
+    char *extra;
+
+    for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+        for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++) {
+            tu_case("private member %s on key %zu", members[i], j);
+            extra = tu_fmt("\"%s\":\"AQAB\"", members[i]);
+            CHECK_KEY(tu_jwk(keys[j], extra), JV_ERR_PRIVATE_KEY);
+            free(extra);
+        }
+
+    tu_case("real private JWKs");
+    extra = tu_fmt("\"d\":\"%s\",\"use\":\"sig\"", d_rsa);
+    CHECK_KEY(tu_jwk(rsa2048, extra), JV_ERR_PRIVATE_KEY);
+    free(extra);
+    extra = tu_fmt("\"d\":\"%s\"", d_ec);
+    CHECK_KEY(tu_jwk(ec256, extra), JV_ERR_PRIVATE_KEY);
+    free(extra);
+    CHECK_KEY(tu_fmt("{\"kty\":\"oct\",\"k\":\"c2VjcmV0\",\"alg\":\"HS256\"}"), JV_ERR_PRIVATE_KEY);
+
+    tu_case("private before any other check");
+    CHECK_KEY(tu_fmt("{\"d\":\"AQAB\"}"), JV_ERR_PRIVATE_KEY);
+    CHECK_KEY(tu_fmt("{\"kty\":1,\"kid\":2,\"d\":null}"), JV_ERR_PRIVATE_KEY);
+    CHECK_KEY(tu_jwk(ec256, "\"use\":\"enc\",\"d\":\"AQAB\""), JV_ERR_PRIVATE_KEY);
+    CHECK_KEY(tu_jwk(rsa1024, "\"d\":\"AQAB\""), JV_ERR_PRIVATE_KEY);
+
+    tu_case("members that only look private");
+    CHECK_KEY(tu_jwk(ec256, "\"D\":\"AQAB\",\"x5t\":\"AQAB\",\"kid\":\"d\""), JV_OK);
+    CHECK_KEY(tu_jwk(rsa2048, "\"ext\":true,\"key_ops\":[\"verify\"]"), JV_OK);
+
+    tu_case("a private JWK's public twin, under any kid");
+    {
+        static const jv_err rsa_want[] = {JV_ERR_PRIVATE_KEY, JV_ERR_PRIVATE_KEY, JV_OK};
+        static const jv_err ec_want[] = {JV_OK, JV_ERR_PRIVATE_KEY, JV_ERR_PRIVATE_KEY, JV_OK};
+        static const jv_err ed_want[] = {JV_ERR_PRIVATE_KEY, JV_ERR_PRIVATE_KEY};
+        check_statuses(rsa_want, tu_jwk(rsa2048, "\"kid\":\"a\",\"d\":\"AQAB\""),
+                       tu_jwk(rsa2048, "\"kid\":\"b\""), tu_jwk(ec256, "\"kid\":\"b\""), NULL);
+        check_statuses(ec_want, tu_jwk(rsa2048, NULL), tu_jwk(ec256, NULL),
+                       tu_jwk(ec256, "\"p\":\"AQAB\""), tu_jwk(ec384, NULL), NULL);
+        check_statuses(ed_want, tu_jwk(ed, "\"alg\":\"EdDSA\""), tu_jwk(ed, "\"d\":\"AQAB\""),
+                       NULL);
+    }
+    free(d_rsa);
+    free(d_ec);
 }
 
 /* RFC 7517 §4.2 and §4.3: only signature keys may verify. */
@@ -662,6 +749,7 @@ main(void)
     test_okp();
     test_kty();
     test_use();
+    test_private();
     test_document();
     test_many_keys();
     test_find();

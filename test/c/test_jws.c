@@ -528,6 +528,38 @@ test_kid(void)
     jv_keyset_free(ks);
 }
 
+/* A leaked private key verifies nothing: the token's kid naming it, or no
+ * kid and only it to try, is private_key; so is its public twin. */
+static void
+test_private_key(void)
+{
+    jv_keyset *ks =
+        keyset_of(tu_jwk(rsa_a, "\"kid\":\"leaked\",\"d\":\"AQAB\""),
+                  tu_jwk(ec256, "\"kid\":\"ec\",\"d\":\"AQAB\""), tu_jwk(rsa_a, "\"kid\":\"twin\""),
+                  tu_jwk(rsa_b, "\"kid\":\"b\""), tu_jwk(ed, NULL), NULL);
+
+    tu_case("private key: by kid");
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_RS256, "leaked", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_PS256, "leaked", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    CHECK_TOKEN(ks, token(ec256, JV_ALG_ES256, "ec", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    tu_case("private key: its public twin under another kid");
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_RS256, "twin", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    tu_case("private key: other keys of the set still verify");
+    CHECK_TOKEN(ks, token(rsa_b, JV_ALG_RS256, "b", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN(ks, token(ed, JV_ALG_EDDSA, NULL, NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    tu_case("private key: no kid");
+    CHECK_TOKEN(ks, token(rsa_b, JV_ALG_RS256, NULL, NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN2(ks, token(rsa_a, JV_ALG_RS256, NULL, NULL, payload_json), TU_ALL_ALGS,
+                 JV_ERR_BAD_SIGNATURE, JV_ERR_PRIVATE_KEY);
+    CHECK_TOKEN(ks, token(ec256, JV_ALG_ES256, NULL, NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    jv_keyset_free(ks);
+}
+
 /* Without a kid, only the keys that fit the alg are tried, at most
  * JV_MAX_KEY_TRIES of them. */
 static void
@@ -1596,6 +1628,7 @@ main(void)
     test_wrong_key();
     test_kid();
     test_no_kid();
+    test_private_key();
     test_alg_none();
     test_hmac();
     test_embedded_keys();

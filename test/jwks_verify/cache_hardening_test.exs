@@ -364,7 +364,7 @@ defmodule JwksVerify.CacheHardeningTest do
   end
 
   describe "private keys in a JWKS (item 7)" do
-    # A JWK carrying private members (wt-core14 refuses it as `private_key`).
+    # A JWK carrying private members, which the core refuses as `private_key`.
     defp private_jwk(key) do
       key |> :jwks_verify_signer.public_jwk() |> Map.put("d", "c2VjcmV0LW1hdGVyaWFs")
     end
@@ -390,8 +390,6 @@ defmodule JwksVerify.CacheHardeningTest do
              end) == ""
     end
 
-    @core_private_key :private_key in :jwks_verify.reasons()
-    @tag skip: if(@core_private_key, do: false, else: "needs the core's private_key status")
     test "a static or fetched key set holding private keys is logged, their material not", ctx do
       leaked = key("leaked")
       json = jwks([ctx.a, private_jwk(leaked)])

@@ -1,6 +1,7 @@
 # Guards the key and header checks issue 10 demands, each with its own negative
 # test and exact reason, independent of the Wycheproof vectors: a key's alg
-# binds it; use/key_ops disqualify; EC points on their curve; kty and crv fit
+# binds it; use/key_ops disqualify; private key material (and its public twin)
+# is refused as private_key; EC points on their curve; kty and crv fit
 # the alg; weak RSA exponents and ROCA moduli refused; PSS salt as long as the
 # hash; ECDSA r and s in [1, n-1]; exact signature lengths; the header is
 # signed; exactly three parts. Tokens are signed with OTP's :public_key (see
@@ -85,6 +86,64 @@ defmodule JwksVerify.KeyChecksTest do
       test "#{:jiffy.encode(members)} allows verification", %{p256: ec} do
         assert_ok([public_jwk(ec, @members)], signed(ec, "ES256"), ["ES256"])
       end
+    end
+  end
+
+  describe "private key material in the JWKS (private_key)" do
+    # What erlang-jose writes for a private key: the whole JWK, d and all.
+    for alg <- ~w(RS256 ES256 EdDSA) do
+      @alg alg
+      test "#{alg}: a private JWK as published is refused, never used for its public half" do
+        jwk = jose_key(@alg)
+        {_, private} = :jose_jwk.to_map(jwk)
+        assert Map.has_key?(private, "d")
+        jwks = [Map.put(private, "kid", "leaked")]
+        token = jose_token(jwk, @alg, @claims, %{"kid" => "leaked"})
+
+        assert_status(jwks, :private_key)
+        assert_refused(jwks, token, [@alg], :private_key)
+        # Without a kid the key is found by its type, and still refused.
+        assert_refused([private], jose_token(jwk, @alg, @claims), [@alg], :private_key)
+      end
+    end
+
+    for member <- ~w(d p q dp dq qi oth k) do
+      @member member
+      test "a #{member} member makes a public JWK private", %{rsa: rsa, p256: ec, ed: ed} do
+        for key <- [rsa, ec, ed] do
+          assert_status([public_jwk(key, %{@member => "AQAB"})], :private_key)
+        end
+      end
+    end
+
+    test "an oct key with its secret k is private_key, without it unsupported_key" do
+      assert_status([%{"kty" => "oct", "k" => "c2VjcmV0"}], :private_key)
+      assert_status([%{"kty" => "oct"}], :unsupported_key)
+    end
+
+    test "the public twin of a private JWK is refused too; other keys still verify", ctx do
+      {:RSAPrivateKey, _, _n, _e, d, _, _, _, _, _, _} = ctx.rsa.private
+      private = public_jwk(ctx.rsa, %{"kid" => "leaked", "d" => b64(:binary.encode_unsigned(d))})
+
+      jwks = [
+        private,
+        public_jwk(ctx.rsa, %{"kid" => "twin"}),
+        public_jwk(ctx.p256, %{"kid" => "ec"})
+      ]
+
+      {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
+
+      assert %{
+               usable: 1,
+               keys: [%{status: :private_key}, %{status: :private_key}, %{status: :ok}]
+             } = JwksVerify.key_set_info(ks)
+
+      assert_refused(jwks, signed(ctx.rsa, "RS256", "twin"), ["RS256"], :private_key)
+      assert_ok(jwks, signed(ctx.p256, "ES256", "ec"), ["ES256"])
+    end
+
+    test "the guard says so without echoing the key" do
+      assert :jwks_verify_guard.details(:private_key) == "private key in jwks"
     end
   end
 

@@ -1303,7 +1303,7 @@ defmodule JwksVerify.Vectors.Gen do
       {"ed448", "EdDSA", k.ed, :unsupported_key},
       {"x25519", "EdDSA", k.ed, :unsupported_key},
       {"okp-no-crv", "EdDSA", k.ed, :invalid_key},
-      {"oct-hmac", "RS256", k.rsa, :unsupported_key},
+      {"oct-hmac", "RS256", k.rsa, :private_key},
       {"kty-rsa-pss", "PS256", k.rsa, :unsupported_key},
       {"kty-lowercase", "RS256", k.rsa, :unsupported_key},
       {"no-kty", "RS256", k.rsa, :invalid_key},
