@@ -1,14 +1,17 @@
 %% @private
-%% @doc What the cache tells an operator: its log lines and its telemetry
-%% events. Telemetry is optional: events go out when the host application
-%% has it loaded (no dependency; hex's `telemetry' is not required). Events
-%% are `[jwks_verify, cache | Event]': `[fetch, start]', `[fetch, stop]',
-%% `[fetch, exception]', `[kid_miss]', `[refetch_suppressed]',
-%% `[stale_served]'.
+%% @doc What the cache and the guard tell an operator: log lines and
+%% telemetry events. Telemetry is optional: events go out when the host
+%% application has it loaded (no dependency; hex's `telemetry' is not
+%% required). The cache's events are `[jwks_verify, cache | Event]':
+%% `[fetch, start]', `[fetch, stop]', `[fetch, exception]', `[kid_miss]',
+%% `[refetch_suppressed]', `[stale_served]'; the guard's are
+%% `[jwks_verify, guard, start | stop | exception]' around each decision
+%% ({@link guard_span/2}). The README's Telemetry section lists their
+%% measurements and metadata.
 -module(jwks_verify_cache_report).
 
 %% Telemetry
--export([init/0, telemetry/3]).
+-export([init/0, enabled/0, telemetry/3, guard_span/2]).
 %% Log lines
 -export([loaded/4, changed/3, failed/7, recovered/2, health_changed/5]).
 
@@ -28,19 +31,83 @@ init() ->
     _ = code:ensure_loaded(telemetry),
     ok.
 
+%% @doc Whether `telemetry' is loaded. A BIF reading the export table:
+%% no code server call, and it sees `telemetry' loaded at any time
+%% (a handler's `telemetry:attach/4' loads it), so nothing is cached.
+-spec enabled() -> boolean().
+enabled() ->
+    erlang:function_exported(telemetry, execute, 3).
+
 %% @doc Emits `[jwks_verify, cache | Event]' when `telemetry' is loaded;
 %% never fails.
 -spec telemetry([atom()], map(), map()) -> ok.
 telemetry(Event, Measurements, Meta) ->
-    case erlang:function_exported(telemetry, execute, 3) of
-        true ->
-            try
-                telemetry:execute([jwks_verify, cache | Event], Measurements, Meta)
-            catch
-                _:_ -> ok
-            end;
-        false ->
-            ok
+    case enabled() of
+        true -> execute([jwks_verify, cache | Event], Measurements, Meta);
+        false -> ok
+    end.
+
+%% @doc Runs `Decide', the guard's decision for one request, between
+%% `[jwks_verify, guard, start]' and `[jwks_verify, guard, stop]' (or
+%% `[jwks_verify, guard, exception]', then raises again), following the
+%% measurements and metadata of `telemetry:span/3'; `Keys' is the guard's
+%% cache name (metadata `cache') or key set (`cache => nil'). The caller has checked
+%% {@link enabled/0}. Metadata never holds the token, claims or request
+%% data: an exception's reason is reduced to its atom and its stack trace
+%% to arities.
+-spec guard_span(atom() | jwks_verify:key_set(), fun(() -> Result)) -> Result.
+guard_span(Keys, Decide) ->
+    Cache = case is_atom(Keys) of
+        true -> Keys;
+        false -> nil
+    end,
+    Ctx = make_ref(),
+    Start = erlang:monotonic_time(),
+    execute([jwks_verify, guard, start],
+            #{monotonic_time => Start, system_time => erlang:system_time()},
+            #{cache => Cache, telemetry_span_context => Ctx}),
+    try Decide() of
+        Result ->
+            Stop = erlang:monotonic_time(),
+            Meta = outcome(Result),
+            execute([jwks_verify, guard, stop],
+                    #{duration => Stop - Start, monotonic_time => Stop},
+                    Meta#{cache => Cache, telemetry_span_context => Ctx}),
+            Result
+    catch
+        Kind:Reason:Stack ->
+            Stop = erlang:monotonic_time(),
+            execute([jwks_verify, guard, exception],
+                    #{duration => Stop - Start, monotonic_time => Stop},
+                    #{cache => Cache, telemetry_span_context => Ctx, kind => Kind,
+                      reason => tag(Reason),
+                      stacktrace => [{M, F, arity(A), L} || {M, F, A, L} <- Stack]}),
+            erlang:raise(Kind, Reason, Stack)
+    end.
+
+outcome({ok, _Claims}) -> #{outcome => ok, reason => nil, status => nil};
+outcome(skip) -> #{outcome => skip, reason => nil, status => nil};
+outcome({error, Reason, {Status, _, _}}) ->
+    #{outcome => refused, reason => tag(Reason), status => Status}.
+
+%% `{missing_claim, Name}' is `missing_claim', an Elixir exception its
+%% module: metadata are tags, not data.
+tag(Reason) when is_atom(Reason) -> Reason;
+tag(#{'__struct__' := Module}) when is_atom(Module) -> Module;
+tag(Reason) when is_tuple(Reason), tuple_size(Reason) > 0, is_atom(element(1, Reason)) ->
+    element(1, Reason);
+tag(_Reason) -> nil.
+
+arity(Args) when is_list(Args) -> length(Args);
+arity(Arity) -> Arity.
+
+%% A handler that raises, or telemetry unloaded since enabled/0 said yes,
+%% must not fail the cache or the request.
+execute(Event, Measurements, Meta) ->
+    try
+        telemetry:execute(Event, Measurements, Meta)
+    catch
+        _:_ -> ok
     end.
 
 %%--------------------------------------------------------------------
