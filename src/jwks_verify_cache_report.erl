@@ -31,30 +31,37 @@ init() ->
     _ = code:ensure_loaded(telemetry),
     ok.
 
-%% @doc Whether `telemetry' is loaded. A BIF reading the export table:
-%% no code server call, and it sees `telemetry' loaded at any time
-%% (a handler's `telemetry:attach/4' loads it), so nothing is cached.
--spec enabled() -> boolean().
-enabled() ->
-    erlang:function_exported(telemetry, execute, 3).
-
 %% @doc Emits `[jwks_verify, cache | Event]' when `telemetry' is loaded;
 %% never fails.
 -spec telemetry([atom()], map(), map()) -> ok.
 telemetry(Event, Measurements, Meta) ->
-    case enabled() of
-        true -> execute([jwks_verify, cache | Event], Measurements, Meta);
-        false -> ok
+    case erlang:function_exported(telemetry, execute, 3) of
+        true ->
+            try
+                telemetry:execute([jwks_verify, cache | Event], Measurements, Meta)
+            catch
+                _:_ -> ok
+            end;
+        false ->
+            ok
     end.
+
+%% @doc Whether `telemetry' is loaded, as {@link telemetry/3} checks it: a
+%% BIF reading the export table, no code server call. Nothing is cached:
+%% it sees `telemetry' loaded at any time (a handler's `telemetry:attach/4'
+%% loads it).
+-spec enabled() -> boolean().
+enabled() ->
+    erlang:function_exported(telemetry, execute, 3).
 
 %% @doc Runs `Decide', the guard's decision for one request, between
 %% `[jwks_verify, guard, start]' and `[jwks_verify, guard, stop]' (or
 %% `[jwks_verify, guard, exception]', then raises again), following the
 %% measurements and metadata of `telemetry:span/3'; `Keys' is the guard's
-%% cache name (metadata `cache') or key set (`cache => nil'). The caller has checked
-%% {@link enabled/0}. Metadata never holds the token, claims or request
-%% data: an exception's reason is reduced to its atom and its stack trace
-%% to arities.
+%% cache name (metadata `cache') or key set (`cache => nil'). The caller
+%% has checked {@link enabled/0}. Metadata never holds the token, claims or
+%% request data: an exception's reason is reduced to its atom and its stack
+%% trace to arities.
 -spec guard_span(atom() | jwks_verify:key_set(), fun(() -> Result)) -> Result.
 guard_span(Keys, Decide) ->
     Cache = case is_atom(Keys) of
@@ -63,8 +70,9 @@ guard_span(Keys, Decide) ->
     end,
     Ctx = make_ref(),
     Start = erlang:monotonic_time(),
+    %% What erlang:system_time/0 answers, without reading the clock again.
     execute([jwks_verify, guard, start],
-            #{monotonic_time => Start, system_time => erlang:system_time()},
+            #{monotonic_time => Start, system_time => Start + erlang:time_offset()},
             #{cache => Cache, telemetry_span_context => Ctx}),
     try Decide() of
         Result ->
@@ -88,7 +96,8 @@ guard_span(Keys, Decide) ->
 outcome({ok, _Claims}) -> #{outcome => ok, reason => nil, status => nil};
 outcome(skip) -> #{outcome => skip, reason => nil, status => nil};
 outcome({error, Reason, {Status, _, _}}) ->
-    #{outcome => refused, reason => tag(Reason), status => Status}.
+    #{outcome => refused, reason => tag(Reason), status => Status};
+outcome(_Other) -> #{outcome => nil, reason => nil, status => nil}.
 
 %% `{missing_claim, Name}' is `missing_claim', an Elixir exception its
 %% module: metadata are tags, not data.
