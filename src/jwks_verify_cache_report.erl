@@ -5,7 +5,7 @@
 %% required). The cache's events are `[jwks_verify, cache | Event]':
 %% `[fetch, start]', `[fetch, stop]', `[fetch, exception]', `[kid_miss]',
 %% `[refetch_suppressed]', `[stale_served]'; the guard's are
-%% `[jwks_verify, guard, start | stop | exception]' around each decision
+%% `[jwks_verify, guard, stop | exception]' after each decision
 %% ({@link guard_span/2}). The README's Telemetry section lists their
 %% measurements and metadata.
 -module(jwks_verify_cache_report).
@@ -54,50 +54,46 @@ telemetry(Event, Measurements, Meta) ->
 enabled() ->
     erlang:function_exported(telemetry, execute, 3).
 
-%% @doc Runs `Decide', the guard's decision for one request, between
-%% `[jwks_verify, guard, start]' and `[jwks_verify, guard, stop]' (or
-%% `[jwks_verify, guard, exception]', then raises again), following the
-%% measurements and metadata of `telemetry:span/3'; `Keys' is the guard's
-%% cache name (metadata `cache') or key set (`cache => nil'). The caller
-%% has checked {@link enabled/0}. Metadata never holds the token, claims or
-%% request data: an exception's reason is reduced to its atom and its stack
-%% trace to arities.
+%% @doc Runs `Decide', the guard's decision for one request, and emits
+%% `[jwks_verify, guard, stop]' with its duration and outcome, or
+%% `[jwks_verify, guard, exception]' before raising again. No start event:
+%% with no handler attached, a request pays two clock reads and one
+%% handler lookup (`monotonic_time' minus `duration' is when it started).
+%% `Keys' is the guard's cache name (metadata `cache') or key set
+%% (`cache => nil'). The caller has checked {@link enabled/0}. Metadata
+%% never holds the token, claims or request data: an exception's reason is
+%% reduced to its atom and its stack trace to arities.
 -spec guard_span(atom() | jwks_verify:key_set(), fun(() -> Result)) -> Result.
 guard_span(Keys, Decide) ->
-    Cache = case is_atom(Keys) of
-        true -> Keys;
-        false -> nil
-    end,
-    Ctx = make_ref(),
     Start = erlang:monotonic_time(),
-    %% What erlang:system_time/0 answers, without reading the clock again.
-    execute([jwks_verify, guard, start],
-            #{monotonic_time => Start, system_time => Start + erlang:time_offset()},
-            #{cache => Cache, telemetry_span_context => Ctx}),
     try Decide() of
         Result ->
             Stop = erlang:monotonic_time(),
-            Meta = outcome(Result),
             execute([jwks_verify, guard, stop],
                     #{duration => Stop - Start, monotonic_time => Stop},
-                    Meta#{cache => Cache, telemetry_span_context => Ctx}),
+                    outcome(Result, cache(Keys))),
             Result
     catch
         Kind:Reason:Stack ->
             Stop = erlang:monotonic_time(),
             execute([jwks_verify, guard, exception],
                     #{duration => Stop - Start, monotonic_time => Stop},
-                    #{cache => Cache, telemetry_span_context => Ctx, kind => Kind,
-                      reason => tag(Reason),
+                    #{cache => cache(Keys), kind => Kind, reason => tag(Reason),
                       stacktrace => [{M, F, arity(A), L} || {M, F, A, L} <- Stack]}),
             erlang:raise(Kind, Reason, Stack)
     end.
 
-outcome({ok, _Claims}) -> #{outcome => ok, reason => nil, status => nil};
-outcome(skip) -> #{outcome => skip, reason => nil, status => nil};
-outcome({error, Reason, {Status, _, _}}) ->
-    #{outcome => refused, reason => tag(Reason), status => Status};
-outcome(_Other) -> #{outcome => nil, reason => nil, status => nil}.
+cache(Name) when is_atom(Name) -> Name;
+cache(_KeySet) -> nil.
+
+outcome({ok, _Claims}, Cache) ->
+    #{outcome => ok, reason => nil, status => nil, cache => Cache};
+outcome(skip, Cache) ->
+    #{outcome => skip, reason => nil, status => nil, cache => Cache};
+outcome({error, Reason, {Status, _, _}}, Cache) ->
+    #{outcome => refused, reason => tag(Reason), status => Status, cache => Cache};
+outcome(_Other, Cache) ->
+    #{outcome => nil, reason => nil, status => nil, cache => Cache}.
 
 %% `{missing_claim, Name}' is `missing_claim', an Elixir exception its
 %% module: metadata are tags, not data.

@@ -261,9 +261,9 @@ check(Config, Headers, Path) ->
 
 %% @doc {@link check/3} with the refusal already made: `{error, Reason,
 %% {Status, Headers, Body}}' on failure, as {@link response/2} makes it.
-%% When `telemetry' is loaded, emits `[jwks_verify, guard, start]' and
-%% `[jwks_verify, guard, stop]' (outcome, reason, status, cache) or
-%% `[jwks_verify, guard, exception]' (the README's Telemetry section).
+%% When `telemetry' is loaded, emits `[jwks_verify, guard, stop]' (duration,
+%% outcome, reason, status, cache) or `[jwks_verify, guard, exception]'
+%% (the README's Telemetry section).
 -spec decide(config(), headers(), binary()) ->
     {ok, jwks_verify:claims()} | skip | {error, reason(), response()}.
 decide(Config, Headers, Path) ->

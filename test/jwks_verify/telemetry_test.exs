@@ -22,14 +22,10 @@ defmodule JwksVerify.TelemetryTest do
 
   # Event => {measurement keys, metadata keys}: what the README documents.
   @events %{
-    [:jwks_verify, :guard, :start] =>
-      {[:monotonic_time, :system_time], [:cache, :telemetry_span_context]},
     [:jwks_verify, :guard, :stop] =>
-      {[:duration, :monotonic_time],
-       [:cache, :outcome, :reason, :status, :telemetry_span_context]},
+      {[:duration, :monotonic_time], [:cache, :outcome, :reason, :status]},
     [:jwks_verify, :guard, :exception] =>
-      {[:duration, :monotonic_time],
-       [:cache, :kind, :reason, :stacktrace, :telemetry_span_context]},
+      {[:duration, :monotonic_time], [:cache, :kind, :reason, :stacktrace]},
     [:jwks_verify, :cache, :fetch, :start] => {[:system_time], [:kind, :name, :uri]},
     [:jwks_verify, :cache, :fetch, :stop] =>
       {[:bytes, :duration], [:kids_added, :kids_removed, :kind, :name, :status, :uri]},
@@ -208,19 +204,18 @@ defmodule JwksVerify.TelemetryTest do
       %{ks: ks, config: Guard.init(key_set: ks, public_paths: ["/health"], aud: "api")}
     end
 
+    # One stop event, in the caller, whose duration spans the call.
     defp decide(config, headers, path \\ "/api") do
+      before = System.monotonic_time()
       result = Guard.decide(config, headers, path)
+      now = System.monotonic_time()
       me = self()
 
-      {start_m, start_meta} = event([:jwks_verify, :guard, :start], %{}, ^me)
       {m, meta} = event([:jwks_verify, :guard, :stop], %{}, ^me)
-
-      assert meta.telemetry_span_context == start_meta.telemetry_span_context
-      assert is_reference(meta.telemetry_span_context)
-      assert meta.cache == start_meta.cache
-      assert is_integer(start_m.system_time)
-      assert m.duration == m.monotonic_time - start_m.monotonic_time
       assert m.duration >= 0
+      assert m.monotonic_time - m.duration >= before
+      assert m.monotonic_time <= now
+      refute_received {:telemetry, [:jwks_verify, :guard, _], _, _, _}
       {result, meta}
     end
 
@@ -279,15 +274,15 @@ defmodule JwksVerify.TelemetryTest do
       config = Guard.init(key_set: ctx.ks, skip: {__MODULE__, :crash})
       tok = token(ctx.a)
 
+      before = System.monotonic_time()
+
       assert_raise ArgumentError, fn ->
         Guard.decide(config, [{"authorization", "Bearer " <> tok}], "/api/" <> tok)
       end
 
-      {start_m, start_meta} = event([:jwks_verify, :guard, :start])
       {m, meta} = event([:jwks_verify, :guard, :exception])
       assert %{kind: :error, reason: ArgumentError, cache: nil} = meta
-      assert meta.telemetry_span_context == start_meta.telemetry_span_context
-      assert m.duration == m.monotonic_time - start_m.monotonic_time
+      assert m.duration >= 0 and m.monotonic_time - m.duration >= before
       assert [{__MODULE__, :crash, 1, _} | _] = meta.stacktrace
       assert Enum.all?(meta.stacktrace, fn {_, _, arity, _} -> is_integer(arity) end)
       refute_data(meta, tok)
