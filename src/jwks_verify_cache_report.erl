@@ -1,14 +1,17 @@
 %% @private
-%% @doc What the cache tells an operator: its log lines and its telemetry
-%% events. Telemetry is optional: events go out when the host application
-%% has it loaded (no dependency; hex's `telemetry' is not required). Events
-%% are `[jwks_verify, cache | Event]': `[fetch, start]', `[fetch, stop]',
-%% `[fetch, exception]', `[kid_miss]', `[refetch_suppressed]',
-%% `[stale_served]'.
+%% @doc What the cache and the guard tell an operator: log lines and
+%% telemetry events. Telemetry is optional: events go out when the host
+%% application has it loaded (no dependency; hex's `telemetry' is not
+%% required). The cache's events are `[jwks_verify, cache | Event]':
+%% `[fetch, start]', `[fetch, stop]', `[fetch, exception]', `[kid_miss]',
+%% `[refetch_suppressed]', `[stale_served]'; the guard's are
+%% `[jwks_verify, guard, stop | exception]' after each decision
+%% ({@link guard_span/2}). The README's Telemetry section lists their
+%% measurements and metadata.
 -module(jwks_verify_cache_report).
 
 %% Telemetry
--export([init/0, telemetry/3]).
+-export([init/0, enabled/0, telemetry/3, guard_span/2]).
 %% Log lines
 -export([loaded/4, changed/3, failed/7, recovered/2, health_changed/5, private_keys/3,
          rebuilding/1]).
@@ -48,6 +51,75 @@ telemetry(Event, Measurements, Meta) ->
             end;
         false ->
             ok
+    end.
+
+%% @doc Whether `telemetry' is loaded, as {@link telemetry/3} checks it: a
+%% BIF reading the export table, no code server call. Nothing is cached:
+%% it sees `telemetry' loaded at any time (a handler's `telemetry:attach/4'
+%% loads it).
+-spec enabled() -> boolean().
+enabled() ->
+    erlang:function_exported(telemetry, execute, 3).
+
+%% @doc Runs `Decide', the guard's decision for one request, and emits
+%% `[jwks_verify, guard, stop]' with its duration and outcome, or
+%% `[jwks_verify, guard, exception]' before raising again. No start event:
+%% with no handler attached, a request pays two clock reads and one
+%% handler lookup (`monotonic_time' minus `duration' is when it started).
+%% `Keys' is the guard's cache name (metadata `cache') or key set
+%% (`cache => nil'). The caller has checked {@link enabled/0}. Metadata
+%% never holds the token, claims or request data: an exception's reason is
+%% reduced to its atom and its stack trace to arities.
+-spec guard_span(atom() | jwks_verify:key_set(), fun(() -> Result)) -> Result.
+guard_span(Keys, Decide) ->
+    Start = erlang:monotonic_time(),
+    try Decide() of
+        Result ->
+            Stop = erlang:monotonic_time(),
+            execute([jwks_verify, guard, stop],
+                    #{duration => Stop - Start, monotonic_time => Stop},
+                    outcome(Result, cache(Keys))),
+            Result
+    catch
+        Kind:Reason:Stack ->
+            Stop = erlang:monotonic_time(),
+            execute([jwks_verify, guard, exception],
+                    #{duration => Stop - Start, monotonic_time => Stop},
+                    #{cache => cache(Keys), kind => Kind, reason => tag(Reason),
+                      stacktrace => [{M, F, arity(A), L} || {M, F, A, L} <- Stack]}),
+            erlang:raise(Kind, Reason, Stack)
+    end.
+
+cache(Name) when is_atom(Name) -> Name;
+cache(_KeySet) -> nil.
+
+outcome({ok, _Claims}, Cache) ->
+    #{outcome => ok, reason => nil, status => nil, cache => Cache};
+outcome(skip, Cache) ->
+    #{outcome => skip, reason => nil, status => nil, cache => Cache};
+outcome({error, Reason, {Status, _, _}}, Cache) ->
+    #{outcome => refused, reason => tag(Reason), status => Status, cache => Cache};
+outcome(_Other, Cache) ->
+    #{outcome => nil, reason => nil, status => nil, cache => Cache}.
+
+%% `{missing_claim, Name}' is `missing_claim', an Elixir exception its
+%% module: metadata are tags, not data.
+tag(Reason) when is_atom(Reason) -> Reason;
+tag(#{'__struct__' := Module}) when is_atom(Module) -> Module;
+tag(Reason) when is_tuple(Reason), tuple_size(Reason) > 0, is_atom(element(1, Reason)) ->
+    element(1, Reason);
+tag(_Reason) -> nil.
+
+arity(Args) when is_list(Args) -> length(Args);
+arity(Arity) -> Arity.
+
+%% A handler that raises, or telemetry unloaded since enabled/0 said yes,
+%% must not fail the cache or the request.
+execute(Event, Measurements, Meta) ->
+    try
+        telemetry:execute(Event, Measurements, Meta)
+    catch
+        _:_ -> ok
     end.
 
 %%--------------------------------------------------------------------

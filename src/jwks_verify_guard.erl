@@ -331,9 +331,19 @@ check(Config, Headers, Path) ->
 
 %% @doc {@link check/3} with the refusal already made: `{error, Reason,
 %% {Status, Headers, Body}}' on failure, as {@link response/2} makes it.
+%% When `telemetry' is loaded, emits `[jwks_verify, guard, stop]' (duration,
+%% outcome, reason, status, cache) or `[jwks_verify, guard, exception]'
+%% (the README's Telemetry section).
 -spec decide(config(), headers(), binary()) ->
     {ok, jwks_verify:claims()} | skip | {error, reason(), response()}.
 decide(Config, Headers, Path) ->
+    case jwks_verify_cache_report:enabled() of
+        false -> decision(Config, Headers, Path);
+        true -> jwks_verify_cache_report:guard_span(maps:get(keys, Config, nil),
+                                                    fun() -> decision(Config, Headers, Path) end)
+    end.
+
+decision(Config, Headers, Path) ->
     case check(Config, Headers, Path) of
         {error, Reason} -> {error, Reason, response(Config, Reason)};
         OkOrSkip -> OkOrSkip
