@@ -118,11 +118,16 @@ jv_claims_check(const cJSON *claims, const jv_opts *o, const char **detail, size
         if (!str_in(iss, o->iss, o->n_iss))
             return JV_ERR_INVALID_ISSUER;
     }
+    aud = jv_json_get(claims, "aud");
     if (o->n_aud) {
-        if (!(aud = jv_json_get(claims, "aud")))
+        if (!aud)
             FAIL_WITH(JV_ERR_MISSING_CLAIM, "aud");
         if (!aud_accepted(aud, o))
             return JV_ERR_INVALID_AUDIENCE;
+    } else if (aud && !o->aud_any) {
+        /* RFC 7519 §4.1.3: a token meant for some audience is refused by a
+         * recipient that has not said who it is. */
+        return JV_ERR_INVALID_AUDIENCE;
     }
     return JV_OK;
 }

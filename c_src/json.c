@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,23 @@ annotate(cJSON *n, const uint8_t *p, size_t len, size_t *pos)
     return 1;
 }
 
+/* RFC 8259 §6 lets a number exceed what a double holds, and cJSON reads
+ * 1e400 as infinity. No caller can use such a value (not as a date, not as
+ * an Erlang float), so the JSON layer refuses it, once for every document it
+ * parses: a header, a payload and a JWKS all answer alike. Recursion is
+ * bounded by JV_MAX_JSON_DEPTH. */
+static int
+numbers_finite(const cJSON *n)
+{
+    for (; n; n = n->next) {
+        if (cJSON_IsNumber(n) && !isfinite(n->valuedouble))
+            return 0;
+        if (n->child && !numbers_finite(n->child))
+            return 0;
+    }
+    return 1;
+}
+
 jv_err
 jv_json_parse(const uint8_t *p, size_t len, cJSON **out)
 {
@@ -238,7 +256,7 @@ jv_json_parse(const uint8_t *p, size_t len, cJSON **out)
             return JV_ERR_BAD_JSON;
         }
     }
-    if (!annotate(root, p, len, &pos)) {
+    if (!annotate(root, p, len, &pos) || !numbers_finite(root)) {
         cJSON_Delete(root);
         return JV_ERR_BAD_JSON;
     }

@@ -7,9 +7,10 @@
  * RFC 7519 §7.2 allow us to trust: UTF-8 text, one value, nesting at most
  * JV_MAX_JSON_DEPTH, no escaped NUL (cJSON would cut the string there), no
  * duplicate member names (RFC 7515 §5.2 lets us reject them), numbers of at
- * most JV_MAX_NUMBER_CHARS characters. Number nodes keep their source text in
- * valuestring, since cJSON keeps only a double (read through jv.h's
- * jv_json_int64 and jv_json_number_text). On failure: JV_ERR_BAD_JSON. */
+ * most JV_MAX_NUMBER_CHARS characters and within the range of a double
+ * (1e400 is refused, not read as infinity; 1e-400 reads as 0). Number nodes keep their source text
+ * in valuestring, since cJSON keeps only a double (read through jv.h's jv_json_int64 and
+ * jv_json_number_text). On failure: JV_ERR_BAD_JSON. */
 #define JV_MAX_NUMBER_CHARS 40
 
 jv_err jv_json_parse(const uint8_t *p, size_t len, cJSON **out);

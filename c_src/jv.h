@@ -33,7 +33,7 @@
     X(INVALID_TYP, invalid_typ)                                                                    \
     /* key selection and key checks */                                                             \
     X(UNKNOWN_KID, unknown_kid)     /* {unknown_kid, Kid} when the token names one */              \
-    X(AMBIGUOUS_KID, ambiguous_kid) /* several signing keys share the kid */                       \
+    X(AMBIGUOUS_KID, ambiguous_kid) /* several signing keys share the kid and fit the alg */       \
     X(NO_MATCHING_KEY, no_matching_key)                                                            \
     X(KEY_ALG_MISMATCH, key_alg_mismatch)                                                          \
     X(KEY_TYPE_MISMATCH, key_type_mismatch)                                                        \
@@ -109,12 +109,19 @@ typedef struct jv_opts {
     int64_t leeway;    /* seconds, >= 0 */
     const jv_str *iss; /* accepted issuers; n_iss == 0: not checked */
     size_t n_iss;
-    const jv_str *aud; /* accepted audiences; n_aud == 0: not checked */
+    /* Accepted audiences. With n_aud == 0, a token that carries aud is
+     * refused (RFC 7519 §4.1.3: it names someone, not us) unless aud_any is
+     * set. */
+    const jv_str *aud;
     size_t n_aud;
     const jv_str *required; /* claims that must be present */
     size_t n_required;
     const jv_str *typ;      /* NULL: typ not checked */
     size_t max_token_bytes; /* 0: JV_MAX_TOKEN_BYTES_DEFAULT */
+    /* Nonzero: with n_aud == 0, the token's aud is not checked at all. Unsafe
+     * (RFC 8725 §3.9: a token for another service would pass); zero, as in
+     * zeroed options, is the safe default. */
+    int aud_any;
 } jv_opts;
 
 typedef struct jv_keyset jv_keyset;

@@ -25,25 +25,45 @@ key_fits(const jv_key *k, int alg)
     return k->status != JV_OK ? k->status : jv_sig_key_fits(&k->sig, alg);
 }
 
-/* Some issuers publish an encryption key beside the signing key under one kid;
- * those don't compete. Two signing candidates do: which one the issuer meant
- * is a guess, so none is chosen (NULL). */
-static const jv_key *
-kid_pick(jv_key **keys, size_t n)
+/* The key's type and curve are the alg's (its status and own alg aside). */
+static int
+type_fits(const jv_key *k, const jv_alg_info *ai)
 {
-    const jv_key *pick = NULL;
-    size_t candidates = 0;
+    return k->sig.kty == ai->kty && (ai->crv == JV_CRV_NONE || k->sig.crv == ai->crv);
+}
+
+/* Several keys under the token's kid. RFC 7517 §4.5 lets keys of different
+ * types share a kid, so the signing key whose type and curve fit the alg is
+ * the one; two that fit leave a guess, and none is chosen (ambiguous_kid).
+ * Encryption keys and keys we cannot read don't compete; a leaked private key
+ * that fits taints the kid (private_key). With none fitting, a lone signing
+ * key (or else the first key) says why it does not fit. */
+static jv_err
+kid_pick(jv_key **keys, size_t n, int alg, const jv_key **out)
+{
+    const jv_alg_info *ai = jv_alg_info_get(alg);
+    const jv_key *fit = NULL, *signing = NULL;
+    size_t n_fit = 0, n_signing = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (keys[i]->status == JV_ERR_KEY_NOT_FOR_SIGNING ||
-            keys[i]->status == JV_ERR_UNSUPPORTED_KEY)
+        const jv_key *k = keys[i];
+        if (k->status == JV_ERR_KEY_NOT_FOR_SIGNING || k->status == JV_ERR_UNSUPPORTED_KEY)
             continue;
-        pick = keys[i];
-        candidates++;
+        signing = k;
+        n_signing++;
+        if (!type_fits(k, ai))
+            continue;
+        if (k->status == JV_ERR_PRIVATE_KEY)
+            return JV_ERR_PRIVATE_KEY;
+        fit = k;
+        n_fit++;
     }
-    if (candidates > 1)
-        return NULL;
-    return pick ? pick : keys[0];
+    if (n_fit > 1)
+        return JV_ERR_AMBIGUOUS_KID;
+    if (n_fit == 0 && n_signing > 1)
+        return JV_ERR_KEY_TYPE_MISMATCH;
+    *out = n_fit ? fit : signing ? signing : keys[0];
+    return JV_OK;
 }
 
 /* With a kid: the one key it names (RFC 7515 §4.1.4). */
@@ -59,8 +79,8 @@ verify_by_kid(const jv_keyset *ks, int alg, const cJSON *kid, const uint8_t *tbs
 
     if (n == 0)
         return JV_ERR_UNKNOWN_KID;
-    if (n > 1 && !(k = kid_pick(first, n)))
-        return JV_ERR_AMBIGUOUS_KID;
+    if (n > 1 && (rc = kid_pick(first, n, alg, &k)) != JV_OK)
+        return rc;
     if ((rc = key_fits(k, alg)) != JV_OK)
         return rc;
     return jv_sig_key_verify(&k->sig, &ks->digests, alg, tbs, tbs_len, sig, sig_len);

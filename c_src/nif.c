@@ -273,8 +273,8 @@ typedef struct {
 } opts_buf;
 
 /* The record jwks_verify:options/1 made: {jwks_verify_opts, Algs, Iss, Aud,
- * Leeway, Now, Required, Typ, MaxTokenBytes}; the Erlang side validated it,
- * this only refuses what would be unsafe to read. */
+ * Leeway, Now, Required, Typ, MaxTokenBytes}, Aud a list or the atom any; the
+ * Erlang side validated it, this only refuses what would be unsafe to read. */
 static int
 get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
 {
@@ -283,6 +283,7 @@ get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
     unsigned algs;
     ErlNifSInt64 leeway, now;
     unsigned long max;
+    char aud_atom[4];
 
     memset(b, 0, sizeof(*b));
     if (!enif_get_tuple(env, t, &arity, &f) || arity != 9 || enif_compare(f[0], am_opts_tag) != 0)
@@ -291,9 +292,16 @@ get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
         leeway >= (1LL << 40) || !enif_get_ulong(env, f[8], &max))
         return 0;
     if (!get_str_list(env, f[2], b->iss, &b->o.n_iss) ||
-        !get_str_list(env, f[3], b->aud, &b->o.n_aud) ||
         !get_str_list(env, f[6], b->required, &b->o.n_required))
         return 0;
+    /* aud: any, the caller's explicit opt-out; any other atom is refused. */
+    if (enif_get_atom(env, f[3], aud_atom, sizeof(aud_atom), ERL_NIF_LATIN1) > 0) {
+        if (strcmp(aud_atom, "any") != 0)
+            return 0;
+        b->o.aud_any = 1;
+    } else if (!get_str_list(env, f[3], b->aud, &b->o.n_aud)) {
+        return 0;
+    }
     if (enif_is_identical(f[5], am_undefined))
         now = (ErlNifSInt64)time(NULL);
     else if (!enif_get_int64(env, f[5], &now) || now >= (1LL << 62) || now <= -(1LL << 62))

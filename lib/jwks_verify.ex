@@ -18,7 +18,12 @@ defmodule JwksVerify do
       `RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA`.
     * `:iss` - accepted issuer, a string or a list; not checked when unset.
     * `:aud` - accepted audience, a string or a list; the token's `aud`
-      (string or array) must contain one of them. Not checked when unset.
+      (string or array) must contain one of them, and a token without `aud`
+      is `{:missing_claim, "aud"}`. When unset, a token that carries `aud` is
+      `:invalid_audience` (RFC 7519 §4.1.3: it was minted for someone, and you
+      have not said who you are); tokens without `aud` pass. `aud: :any`
+      accepts any `aud` unchecked: unsafe (RFC 8725 §3.9), as a token minted
+      for another API of the same issuer then passes.
     * `:leeway` - seconds of clock skew allowed for `exp`, `nbf` and `iat`,
       defaults to `0`.
     * `:now` - the current time in seconds since the epoch, defaults to the
@@ -42,7 +47,9 @@ defmodule JwksVerify do
     * `:malformed_token` - not three `.`-separated segments, or an empty header
     * `:bad_base64` - a segment is not strict base64url (RFC 7515 §2)
     * `:bad_header` - the header is not a UTF-8 JSON object without duplicate
-      members, or `alg`/`kid`/`typ` have the wrong type
+      members and with numbers within the range of a double (`1e999` is
+      refused by `verify/3` and `verify_jws/3` alike), or `alg`/`kid`/`typ`
+      have the wrong type
     * `:alg_none` - `alg` is `none`, in any spelling
     * `:unsupported_alg` - `alg` is not one we implement (`HS256`, ...)
     * `:alg_not_allowed` - `alg` is supported but not in `:algs`
@@ -50,7 +57,9 @@ defmodule JwksVerify do
     * `:unsupported_crit` - the header has `crit` (we understand no extension)
     * `:invalid_typ` - `typ` does not match the `:typ` option
     * `:unknown_kid` - no key in the set has the token's `kid`
-    * `:ambiguous_kid` - several keys in the set share the token's `kid`
+    * `:ambiguous_kid` - several signing keys under the token's `kid` fit its
+      `alg` (keys of different types may share a `kid`, RFC 7517 §4.5: the
+      one whose `kty`/`crv` fits the `alg` is used)
     * `:no_matching_key` - the token has no `kid` and no key fits its `alg`
     * `:key_alg_mismatch` - the selected key's own `alg` differs from the token's
     * `:key_type_mismatch` - the selected key's `kty`/`crv` does not fit the `alg`
@@ -68,7 +77,9 @@ defmodule JwksVerify do
     * `:bad_signature_length` - signature of the wrong length for the alg and key
     * `:signature_out_of_range` - ECDSA `r` or `s` is zero or not below the group order
     * `:bad_signature` - the signature does not verify
-    * `:bad_payload` - the payload is not a UTF-8 JSON object
+    * `:bad_payload` - the payload is not a UTF-8 JSON object under the same
+      rules; a claim beyond the range of a double (`1e400`, in `exp` too) is
+      refused here, before any claim is read
     * `{:invalid_claim, name}` - `exp`/`nbf`/`iat` not an integer in int64 range,
       or `iss`/`sub`/`jti`/`aud` of the wrong type (RFC 7519 §4.1)
     * `{:missing_claim, name}` - a required claim is absent
@@ -76,9 +87,11 @@ defmodule JwksVerify do
     * `:not_yet_valid` - `now + leeway < nbf`
     * `:issued_in_future` - `iat > now + leeway`
     * `:invalid_issuer` - `iss` is not one of `:iss`
-    * `:invalid_audience` - no `aud` value is one of `:aud`
+    * `:invalid_audience` - no `aud` value is one of `:aud`, or the token
+      carries `aud` and no `:aud` is set (RFC 7519 §4.1.3)
     * `:jwks_too_large`, `:bad_json`, `:bad_jwks`, `:too_many_keys` - the JWKS
-      document is over 4 MiB, not JSON, not `{"keys": [...]}`, or over 10 000 keys
+      document is over 4 MiB, not strict JSON (a number beyond a double
+      included), not `{"keys": [...]}`, or over 10 000 keys
     * `:jwks_unavailable` - (cache) no key set could be fetched yet, or the last
       one is older than the stale ceiling
     * `:internal_error` - allocation or an unexpected OpenSSL failure

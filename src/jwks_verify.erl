@@ -31,7 +31,7 @@
 -type opts() :: #{
     algs => [binary()],
     iss => binary() | [binary()],
-    aud => binary() | [binary()],
+    aud => binary() | [binary()] | any,
     leeway => non_neg_integer(),
     now => integer(),
     required => [binary()],
@@ -284,8 +284,13 @@ option(algs, Algs, O) ->
     O#jwks_verify_opts{algs = algs(Algs)};
 option(iss, Iss, O) ->
     O#jwks_verify_opts{iss = values(iss, Iss, "a non-empty binary or a non-empty list of them")};
+%% RFC 7519 §4.1.3: without aud, a token that names an audience is refused;
+%% `any' is the explicit (and unsafe, RFC 8725 §3.9) way to accept it anyway.
+option(aud, any, O) ->
+    O#jwks_verify_opts{aud = any};
 option(aud, Aud, O) ->
-    O#jwks_verify_opts{aud = values(aud, Aud, "a non-empty binary or a non-empty list of them")};
+    O#jwks_verify_opts{aud = values(aud, Aud, "a non-empty binary or a non-empty list of them, "
+                                              "or the atom any (unsafe: no audience check)")};
 option(leeway, L, O) when is_integer(L), L >= 0, L < 1 bsl 40 ->
     O#jwks_verify_opts{leeway = L};
 option(leeway, L, _O) ->

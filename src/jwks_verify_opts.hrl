@@ -3,7 +3,7 @@
 -record(jwks_verify_opts, {
     algs = 1 :: non_neg_integer(),
     iss = [] :: [binary()],
-    aud = [] :: [binary()],
+    aud = [] :: [binary()] | any,
     leeway = 0 :: non_neg_integer(),
     now = undefined :: integer() | undefined,
     required = [<<"exp">>] :: [binary()],

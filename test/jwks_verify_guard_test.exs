@@ -195,7 +195,11 @@ defmodule JwksVerify.GuardTest do
       token = rs256(key, "k1", claims(%{"exp" => now() - 5}))
 
       assert {:ok, _} =
-               Guard.decide(Guard.init(key_set: ks, leeway: 60), bearer_headers(token), "/")
+               Guard.decide(
+                 Guard.init(key_set: ks, aud: aud(), leeway: 60),
+                 bearer_headers(token),
+                 "/"
+               )
 
       token = rs256(key, "k1", claims())
       c = Guard.init(key_set: ks, required: ["exp", "scope"])

@@ -234,7 +234,9 @@ defmodule JwksVerify.HttpdTest do
 
     test "the application environment, when httpd has no jwks_verify property", %{key: key} do
       {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
-      Application.put_env(:jwks_verify, :httpd, key_set: ks, public_paths: ["/public"])
+
+      Application.put_env(:jwks_verify, :httpd, key_set: ks, aud: aud(), public_paths: ["/public"])
+
       on_exit(fn -> Application.delete_env(:jwks_verify, :httpd) end)
 
       server = start_httpd([:jwks_verify_httpd, JwksVerify.PlugTestHelpers.Api])

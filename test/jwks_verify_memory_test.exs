@@ -16,7 +16,7 @@ defmodule JwksVerify.MemoryTest do
   # A key set per test: the lifecycle tests leave earlier key sets unusable.
   setup do
     {:ok, ks} = JwksVerify.key_set(fixture_jwks())
-    opts = JwksVerify.options(now: @now, algs: ["RS256", "ES256", "EdDSA"])
+    opts = JwksVerify.options(now: @now, algs: ["RS256", "ES256", "EdDSA"], aud: "api://default")
     %{ks: ks, opts: opts, token: fixture_token("rs256")}
   end
 

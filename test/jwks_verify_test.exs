@@ -124,18 +124,23 @@ defmodule JwksVerifyTest do
     token(ctx.keys[k], alg, claims, header)
   end
 
-  # verify/3 with the fixed clock and every algorithm allowed unless opts say otherwise.
+  # verify/3 with the fixed clock, every algorithm allowed and the tokens'
+  # audience unless opts say otherwise.
   defp check(token, ks, opts \\ []) do
-    JwksVerify.verify(
-      token,
-      ks,
-      opts |> Keyword.put_new(:now, @now) |> Keyword.put_new(:algs, @algs)
-    )
+    JwksVerify.verify(token, ks, defaults(opts))
   end
 
   defp check_jws(token, ks, opts \\ []) do
-    opts = opts |> Keyword.put_new(:now, @now) |> Keyword.put_new(:algs, @algs)
-    JwksVerify.verify_jws(token, ks, opts)
+    JwksVerify.verify_jws(token, ks, defaults(opts))
+  end
+
+  # `aud: nil` leaves the :aud option out.
+  defp defaults(opts) do
+    opts
+    |> Keyword.put_new(:now, @now)
+    |> Keyword.put_new(:algs, @algs)
+    |> Keyword.put_new(:aud, @aud)
+    |> Enum.reject(&(&1 == {:aud, nil}))
   end
 
   defp fixture_claims(jti) do
@@ -259,6 +264,18 @@ defmodule JwksVerifyTest do
       end
     end
 
+    test "a number beyond a double anywhere in the document is :bad_json", ctx do
+      jwk = jwks_json([public_jwk(ctx.keys.rsa, %{"kid" => "k"})])
+
+      assert {:ok, _} =
+               JwksVerify.key_set(String.replace(jwk, ~s({"keys"), ~s({"x":1e308,"keys")))
+
+      for n <- ["1e999", "-1e400", "[2e308]"] do
+        doc = String.replace(jwk, ~s({"keys"), ~s({"x":#{n},"keys"))
+        assert JwksVerify.key_set(doc) == {:error, :bad_json}, doc
+      end
+    end
+
     test "refuses a JWKS over 4 MiB before parsing it" do
       doc = ~s({"keys": []}) <> String.duplicate(" ", 4 * 1024 * 1024)
       assert JwksVerify.key_set(doc) == {:error, :jwks_too_large}
@@ -307,11 +324,11 @@ defmodule JwksVerifyTest do
     end
 
     test "the default :algs is RS256 only", %{fks: fks} do
-      assert JwksVerify.verify(fixture_token("rs256"), fks, now: @now) ==
+      assert JwksVerify.verify(fixture_token("rs256"), fks, now: @now, aud: @aud) ==
                {:ok, fixture_claims("rs256")}
 
       for {name, alg, _} <- @fixtures, alg != "RS256" do
-        assert {name, JwksVerify.verify(fixture_token(name), fks, now: @now)} ==
+        assert {name, JwksVerify.verify(fixture_token(name), fks, now: @now, aud: @aud)} ==
                  {name, {:error, :alg_not_allowed}}
       end
     end
@@ -349,7 +366,7 @@ defmodule JwksVerifyTest do
       token =
         rt_token(ctx, "RS256", claims(%{"iat" => now - 5, "nbf" => now - 5, "exp" => now + 600}))
 
-      assert {:ok, %{"sub" => "user-1"}} = JwksVerify.verify(token, ctx.ks)
+      assert {:ok, %{"sub" => "user-1"}} = JwksVerify.verify(token, ctx.ks, aud: @aud)
     end
   end
 
@@ -480,7 +497,7 @@ defmodule JwksVerifyTest do
       assert check(token, ctx.ks) == {:error, :unknown_kid}
     end
 
-    test "two keys under the token's kid is :ambiguous_kid", ctx do
+    test "two keys of one type under the token's kid is :ambiguous_kid", ctx do
       jwks = [
         public_jwk(ctx.keys.rsa, %{"kid" => "dup"}),
         public_jwk(ctx.attacker.rsa, %{"kid" => "dup"})
@@ -489,6 +506,51 @@ defmodule JwksVerifyTest do
       {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
       token = token(ctx.keys.rsa, "RS256", claims(), %{"kid" => "dup"})
       assert check(token, ks) == {:error, :ambiguous_kid}
+    end
+
+    test "keys of different types may share a kid: the one that fits the alg is used", ctx do
+      # RFC 7517 §4.5; an encryption key under the kid does not compete either.
+      jwks = [
+        public_jwk(ctx.keys.rsa, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.p256, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.p384, %{"kid" => "shared"}),
+        public_jwk(ctx.keys.ed, %{"kid" => "shared"}),
+        public_jwk(ctx.attacker.rsa, %{"kid" => "shared", "use" => "enc"})
+      ]
+
+      {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
+
+      for {alg, key} <- [
+            {"RS256", :rsa},
+            {"PS384", :rsa},
+            {"ES256", :p256},
+            {"ES384", :p384},
+            {"EdDSA", :ed}
+          ] do
+        token = token(ctx.keys[key], alg, claims(), %{"kid" => "shared"})
+        assert {alg, check(token, ks)} == {alg, {:ok, claims()}}
+        assert {:ok, %{header: %{"kid" => "shared"}}} = check_jws(token, ks)
+        forged = token(ctx.attacker[key], alg, claims(), %{"kid" => "shared"})
+        assert {alg, check(forged, ks)} == {alg, {:error, :bad_signature}}
+      end
+
+      es512 = token(ctx.keys.p521, "ES512", claims(), %{"kid" => "shared"})
+      assert check(es512, ks) == {:error, :key_type_mismatch}
+    end
+
+    test "two keys of one type under the kid stay :ambiguous_kid beside another type", ctx do
+      jwks = [
+        public_jwk(ctx.keys.p256, %{"kid" => "dup"}),
+        public_jwk(ctx.attacker.p256, %{"kid" => "dup"}),
+        public_jwk(ctx.keys.rsa, %{"kid" => "dup"})
+      ]
+
+      {:ok, ks} = JwksVerify.key_set(jwks_json(jwks))
+      token = token(ctx.keys.p256, "ES256", claims(), %{"kid" => "dup"})
+      assert check(token, ks) == {:error, :ambiguous_kid}
+
+      assert check(token(ctx.keys.rsa, "RS256", claims(), %{"kid" => "dup"}), ks) ==
+               {:ok, claims()}
     end
 
     test "a kid-less token no key fits is :no_matching_key", ctx do
@@ -655,6 +717,12 @@ defmodule JwksVerifyTest do
       {"a wrong aud array", %{"aud" => ["api://other", "x"]}, [aud: @aud], :invalid_audience},
       {"an empty aud array", %{"aud" => []}, [aud: @aud], :invalid_audience},
       {"an aud not in the list", %{"aud" => "x"}, [aud: [@aud, "y"]], :invalid_audience},
+      # RFC 7519 §4.1.3: a token for some audience, to a verifier that named none.
+      {"an aud string and no :aud option", %{"aud" => @aud}, [aud: nil], :invalid_audience},
+      {"an aud array and no :aud option", %{"aud" => ["x", @aud]}, [aud: nil], :invalid_audience},
+      {"an empty aud array and no :aud option", %{"aud" => []}, [aud: nil], :invalid_audience},
+      {"a missing aud with :aud set", %{"aud" => nil}, [aud: @aud], {:missing_claim, "aud"}},
+      {"an aud number with aud: :any", %{"aud" => 5}, [aud: :any], {:invalid_claim, "aud"}},
       {"a missing sub", %{"sub" => nil}, [required: ["exp", "sub"]], {:missing_claim, "sub"}},
       {"a missing exp", %{"exp" => nil}, [], {:missing_claim, "exp"}},
       {"a missing jti", %{}, [required: ["jti"]], {:missing_claim, "jti"}},
@@ -679,13 +747,17 @@ defmodule JwksVerifyTest do
     end
 
     @raw_payload_refusals [
-      {"exp 1e400", ~s({"exp":1e400}), {:invalid_claim, "exp"}},
+      # beyond a double: refused by the JSON layer before any claim is read
+      {"exp 1e400", ~s({"exp":1e400}), :bad_payload},
+      {"exp -1e400", ~s({"exp":-1e400}), :bad_payload},
+      {"another claim 1e400", ~s({"exp":1700003600,"x":[1e400]}), :bad_payload},
+      {"exp 1e300", ~s({"exp":1e300}), {:invalid_claim, "exp"}},
       {"exp 2^63", ~s({"exp":9223372036854775808}), {:invalid_claim, "exp"}},
       {"exp -2^63 - 1", ~s({"exp":-9223372036854775809}), {:invalid_claim, "exp"}},
       {"exp 2^64", ~s({"exp":18446744073709551616}), {:invalid_claim, "exp"}},
       {"exp 1700003600.5", ~s({"exp":1700003600.5}), {:invalid_claim, "exp"}},
       {"nbf 2^63", ~s({"exp":1700003600,"nbf":9223372036854775808}), {:invalid_claim, "nbf"}},
-      {"iat 1e400", ~s({"exp":1700003600,"iat":1e400}), {:invalid_claim, "iat"}},
+      {"iat 1e400", ~s({"exp":1700003600,"iat":1e400}), :bad_payload},
       {"duplicate exp", ~s({"exp":1,"exp":1700003600}), :bad_payload},
       {"duplicate sub", ~s({"exp":1700003600,"sub":"a","sub":"b"}), :bad_payload},
       {"an array", ~s([{"exp":1700003600}]), :bad_payload},
@@ -721,6 +793,22 @@ defmodule JwksVerifyTest do
       end
     end
 
+    test "a header member beyond a double is :bad_header for verify/3 and verify_jws/3 alike",
+         ctx do
+      # As text: no JSON encoder writes these numbers.
+      for member <- ["1e999", "-1e400", ~s([1,{"y":2e308}])] do
+        header = ~s({"alg":"ES256","kid":"rt-p256","x":) <> member <> "}"
+        token = rt_token(ctx, "ES256", claims(), header)
+        assert check(token, ctx.ks) == {:error, :bad_header}, header
+        assert check_jws(token, ctx.ks) == {:error, :bad_header}, header
+        assert JwksVerify.peek_unverified(token) == {:error, :bad_header}, header
+      end
+
+      token = rt_token(ctx, "ES256", claims(), ~s({"alg":"ES256","kid":"rt-p256","x":1e308}))
+      assert {:ok, %{header: %{"x" => 1.0e308}}} = check_jws(token, ctx.ks)
+      assert {:ok, _} = check(token, ctx.ks)
+    end
+
     test "verify_jws/3 takes the payloads verify/3 refuses, as bytes", ctx do
       for {_, payload, _} <- @raw_payload_refusals do
         token = rt_token(ctx, "RS256", payload)
@@ -746,7 +834,10 @@ defmodule JwksVerifyTest do
       {"exp at int64 max", %{"exp" => 9_223_372_036_854_775_807}, []},
       {"negative nbf", %{"nbf" => -5}, []},
       {"required claims present", %{}, [required: ["exp", "sub", "iss", "aud"]]},
-      {"any iss and aud when unset", %{"iss" => "x", "aud" => ["y"]}, []}
+      {"any iss when unset", %{"iss" => "x"}, []},
+      {"any aud with aud: :any (unsafe)", %{"aud" => ["y"]}, [aud: :any]},
+      {"no aud with aud: :any", %{"aud" => nil}, [aud: :any]},
+      {"no aud and no :aud option", %{"aud" => nil}, [aud: nil]}
     ]
 
     for {name, extra, opts} <- @accepted do
@@ -913,7 +1004,7 @@ defmodule JwksVerifyTest do
         "raw":"été ☃",
         "":"empty name"})
 
-      assert check(rt_token(ctx, "RS256", payload), ctx.ks) ==
+      assert check(rt_token(ctx, "RS256", payload), ctx.ks, aud: :any) ==
                {:ok,
                 %{
                   "exp" => 1_700_003_600,
@@ -942,7 +1033,7 @@ defmodule JwksVerifyTest do
 
     test "floats stay floats and integers stay integers", ctx do
       payload = ~s({"exp":1700003600,"f":1.0,"g":-0.0,"i":1,"h":100})
-      assert {:ok, claims} = check(rt_token(ctx, "RS256", payload), ctx.ks)
+      assert {:ok, claims} = check(rt_token(ctx, "RS256", payload), ctx.ks, aud: :any)
       assert is_float(claims["f"]) and claims["f"] == 1.0
       assert is_float(claims["g"])
       assert claims["i"] === 1
@@ -1089,8 +1180,8 @@ defmodule JwksVerifyTest do
     end
 
     test "a map of options is taken too", ctx do
-      assert JwksVerify.verify(rt_token(ctx, "ES256"), ctx.ks, %{algs: ["ES256"], now: @now}) ==
-               {:ok, claims()}
+      opts = %{algs: ["ES256"], now: @now, aud: @aud}
+      assert JwksVerify.verify(rt_token(ctx, "ES256"), ctx.ks, opts) == {:ok, claims()}
     end
 
     @bad_options [
@@ -1213,6 +1304,15 @@ defmodule JwksVerifyTest do
       assert %JwksVerify.Options{} = opts
       assert inspect(opts) =~ ~s(#JwksVerify.Options<algs: ["ES256"], aud: ["api"], leeway: 5)
       assert JwksVerify.options(opts) == opts
+    end
+
+    test "aud: :any is the one atom :aud takes, and shows in inspect and options_map" do
+      assert inspect(JwksVerify.options(aud: :any)) =~ "aud: :any"
+      assert %{aud: :any} = :jwks_verify.options_map(:jwks_verify.options(%{aud: :any}))
+
+      for bad <- [:all, nil, true, "", [], [:any]] do
+        assert_raise ArgumentError, ~r/:aud.*atom any/s, fn -> JwksVerify.options(aud: bad) end
+      end
     end
   end
 

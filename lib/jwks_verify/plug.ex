@@ -61,7 +61,8 @@ defmodule JwksVerify.Plug do
     * `:iss` - the accepted issuer (or a list). Set it: without it, a token
       from any issuer that shares the key set passes.
     * `:aud` - the accepted audience (or a list). Set it: without it, a token
-      minted for another API of the same issuer passes.
+      that names any audience is refused, and one without `aud` passes
+      (`aud: :any` accepts every audience: unsafe).
     * `:algs` - allowed algorithms, defaults to `["RS256"]`.
     * `:leeway` - seconds of clock skew allowed for `exp`, `nbf` and `iat`,
       defaults to `0`.

@@ -4,8 +4,9 @@
  * What a token or key set may contain is decided here: UTF-8 only (no
  * overlongs, no surrogates), nesting at most JV_MAX_JSON_DEPTH, no duplicate
  * member names at any level, no NUL inside strings (escaped or raw, since
- * cJSON would cut the string there), RFC 8259's number grammar, one value
- * per document, and integers read exactly from the number's own text.
+ * cJSON would cut the string there), RFC 8259's number grammar within the
+ * range of a double (1e400 is refused, never infinity), one value per
+ * document, and integers read exactly from the number's own text.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,11 +304,11 @@ test_number_length(void)
 static void
 test_number_text(void)
 {
-    static const char *doc = "{\"a1\":\"2 3 -4\",\"b\":[1,-2,3.5,1e400,9223372036854775808,0],"
+    static const char *doc = "{\"a1\":\"2 3 -4\",\"b\":[1,-2,3.5,1e300,9223372036854775808,0],"
                              "\"c\":{\"d\\\"5\":-0,\"e\":[[12345678901234567890]]},\"f\":1E+2,"
                              "\"g\":\"\\\\\",\"h\":7}";
     static const char *want[] = {
-        "1",    "-2", "3.5", "1e400", "9223372036854775808", "0", "-0", "12345678901234567890",
+        "1",    "-2", "3.5", "1e300", "9223372036854775808", "0", "-0", "12345678901234567890",
         "1E+2", "7"};
     cJSON *root = tree(doc);
     const cJSON *b, *c, *e, *n;
@@ -366,8 +367,8 @@ test_int64(void)
         {"1.0", JV_NUM_NOT_INTEGER, 0},
         {"1e3", JV_NUM_NOT_INTEGER, 0},
         {"1E3", JV_NUM_NOT_INTEGER, 0},
-        {"1e400", JV_NUM_NOT_INTEGER, 0},
-        {"-1e400", JV_NUM_NOT_INTEGER, 0},
+        {"1e300", JV_NUM_NOT_INTEGER, 0},
+        {"-1e300", JV_NUM_NOT_INTEGER, 0},
         {"1e-400", JV_NUM_NOT_INTEGER, 0},
     };
 
@@ -384,6 +385,46 @@ test_int64(void)
         }
         cJSON_Delete(root);
         free(doc);
+    }
+}
+
+/* Numbers a double cannot hold are refused wherever they are, as no caller
+ * could use them; those that underflow read as zero, which is exact enough. */
+static void
+test_non_finite(void)
+{
+    static const char *refused[] = {
+        "1e400",
+        "-1e400",
+        "1e309",
+        "1.8e308",
+        "-1.8e308",
+        "17976931348623159e292",
+        "1E+999",
+        "{\"a\":1e999}",
+        "{\"a\":[1,{\"b\":[-1e999]}]}",
+        "[[[[[[[[[[1e400]]]]]]]]]]",
+        "{\"keys\":[],\"x\":9e999}",
+    };
+    static const char *taken[] = {
+        "1.7976931348623157e308",
+        "-1.7976931348623157e308",
+        "1e308",
+        "1e-400",
+        "-1e-400",
+        "4.9e-324",
+        "0e999",
+        "{\"a\":[1,{\"b\":[-1e300]}]}",
+        "100000000000000000000000000000000000000",
+    };
+
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        tu_case("non-finite %s", refused[i]);
+        CHECK_ERR(parse(refused[i]), JV_ERR_BAD_JSON);
+    }
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+        tu_case("finite %s", taken[i]);
+        CHECK_ERR(parse(taken[i]), JV_OK);
     }
 }
 
@@ -431,6 +472,7 @@ main(void)
     test_number_length();
     test_number_text();
     test_int64();
+    test_non_finite();
     test_get();
     test_strings();
     return tu_done();

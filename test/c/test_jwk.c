@@ -5,9 +5,9 @@
  * either usable or refused with its exact reason: RSA under 2048 bits, weak
  * exponents (1, even, 3), ROCA moduli, EC points off their curve, keys for
  * encryption (use/key_ops), private key material (and its public twin),
- * unknown kty or crv (skipped, not fatal), and a
- * document of more than JV_MAX_KEYS keys or JV_MAX_JWKS_BYTES bytes refused
- * whole. The keys come from OpenSSL's key generation, never from the core.
+ * unknown kty or crv (skipped, not fatal), and a document of more than
+ * JV_MAX_KEYS keys or JV_MAX_JWKS_BYTES bytes refused whole. The keys come
+ * from OpenSSL's key generation, never from the core.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -7,11 +7,12 @@
  * the good tokens of each algorithm (RS256/384/512, PS256/384/512,
  * ES256/384/512, EdDSA) and name the reason for each bad one: every tampered
  * part, every truncation and every changed character, a wrong key, an
- * unknown or ambiguous kid, alg none in any spelling, HMAC algorithms,
- * embedded keys (jwk, jku, x5u, x5c), crit, ES r or s out of [1, n-1],
- * signatures of the wrong length, padded or non-canonical base64url, bad
- * header JSON and oversized tokens (RFC 7515, RFC 7518, RFC 8725). And
- * jv_token_peek: no key or signature checked, the same strict parsing.
+ * unknown or ambiguous kid (keys of different types may share one), alg
+ * none in any spelling, HMAC algorithms, embedded keys (jwk, jku, x5u, x5c),
+ * crit, ES r or s out of [1, n-1], signatures of the wrong length, padded or
+ * non-canonical base64url, bad header JSON and oversized tokens (RFC 7515,
+ * RFC 7518, RFC 8725). And jv_token_peek: no key or signature checked, the
+ * same strict parsing.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -476,11 +477,60 @@ test_kid(void)
         }
     }
 
-    tu_case("two keys under one kid");
-    CHECK_TOKEN(main_ks, token(ec256, JV_ALG_ES256, "dup", NULL, payload_json), TU_ALL_ALGS,
+    /* RFC 7517 §4.5: keys of different types may share a kid; the one that
+     * fits the alg is used. */
+    tu_case("two keys of different types under one kid");
+    CHECK_TOKEN(main_ks, token(ec256, JV_ALG_ES256, "dup", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN(main_ks, token(ed, JV_ALG_EDDSA, "dup", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN(main_ks, token(ec256_b, JV_ALG_ES256, "dup", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_BAD_SIGNATURE);
+    CHECK_TOKEN(main_ks, token(rsa_a, JV_ALG_RS256, "dup", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_KEY_TYPE_MISMATCH);
+    CHECK_TOKEN(main_ks, token(ec384, JV_ALG_ES384, "dup", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_KEY_TYPE_MISMATCH);
+
+    tu_case("one kid: RSA, P-256, P-384 and an encryption key");
+    ks = keyset_of(tu_jwk(rsa_a, "\"kid\":\"k\""), tu_jwk(ec256, "\"kid\":\"k\""),
+                   tu_jwk(ec384, "\"kid\":\"k\""), tu_jwk(rsa_b, "\"kid\":\"k\",\"use\":\"enc\""),
+                   NULL);
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_RS256, "k", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_PS512, "k", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN(ks, token(ec256, JV_ALG_ES256, "k", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN(ks, token(ec384, JV_ALG_ES384, "k", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    CHECK_TOKEN(ks, token(rsa_b, JV_ALG_RS256, "k", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_BAD_SIGNATURE);
+    CHECK_TOKEN(ks, token(ec521, JV_ALG_ES512, "k", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_KEY_TYPE_MISMATCH);
+    CHECK_TOKEN(ks, token(ed, JV_ALG_EDDSA, "k", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_KEY_TYPE_MISMATCH);
+    jv_keyset_free(ks);
+
+    tu_case("two keys that fit under one kid");
+    ks = keyset_of(tu_jwk(ec256, "\"kid\":\"k\""), tu_jwk(ec256_b, "\"kid\":\"k\""),
+                   tu_jwk(rsa_a, "\"kid\":\"k\""), NULL);
+    CHECK_TOKEN(ks, token(ec256, JV_ALG_ES256, "k", NULL, payload_json), TU_ALL_ALGS,
                 JV_ERR_AMBIGUOUS_KID);
-    CHECK_TOKEN(main_ks, token(ed, JV_ALG_EDDSA, "dup", NULL, payload_json), TU_ALL_ALGS,
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_RS256, "k", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    jv_keyset_free(ks);
+    /* The key's own alg does not split them: only its type and curve do. */
+    ks = keyset_of(tu_jwk(rsa_a, "\"kid\":\"k\",\"alg\":\"RS256\""),
+                   tu_jwk(rsa_b, "\"kid\":\"k\",\"alg\":\"PS256\""), NULL);
+    CHECK_TOKEN(ks, token(rsa_a, JV_ALG_RS256, "k", NULL, payload_json), TU_ALL_ALGS,
                 JV_ERR_AMBIGUOUS_KID);
+    jv_keyset_free(ks);
+
+    tu_case("one kid: the fitting key is refused");
+    ks = keyset_of(tu_jwk(rsa_small, "\"kid\":\"k\""), tu_jwk(ec256, "\"kid\":\"k\""), NULL);
+    CHECK_TOKEN(ks, token(rsa_small, JV_ALG_RS256, "k", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_RSA_KEY_TOO_SMALL);
+    CHECK_TOKEN(ks, token(ec256, JV_ALG_ES256, "k", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    jv_keyset_free(ks);
+    ks = keyset_of(tu_jwk(rsa_a, "\"kid\":\"k\",\"d\":\"AQAB\""), tu_jwk(rsa_b, "\"kid\":\"k\""),
+                   tu_jwk(ec256, "\"kid\":\"k\""), NULL);
+    CHECK_TOKEN(ks, token(rsa_b, JV_ALG_RS256, "k", NULL, payload_json), TU_ALL_ALGS,
+                JV_ERR_PRIVATE_KEY);
+    CHECK_TOKEN(ks, token(ec256, JV_ALG_ES256, "k", NULL, payload_json), TU_ALL_ALGS, JV_OK);
+    jv_keyset_free(ks);
 
     /* RFC 8725 §3.1: the alg must fit the key the kid names. */
     tu_case("kid of a key of another type or curve");

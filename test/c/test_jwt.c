@@ -4,9 +4,10 @@
  *
  * The payload is trusted only once its signature is good (RFC 8725 §3.10):
  * a bad signature is reported as such whatever the payload holds. Then the
- * payload must be one object under the JSON layer's strict rules, and the
- * claims are checked: the tree, with exact integers, and the detail of a
- * failing claim reach the caller. Tokens are signed by OpenSSL (Ed25519).
+ * payload must be one object under the JSON layer's strict rules (the
+ * header too, for both paths: a number beyond a double is bad in either),
+ * and the claims are checked: the tree, with exact integers, and the detail
+ * of a failing claim reach the caller. Tokens are signed by OpenSSL (Ed25519).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ test_end_to_end(void)
     /* The detail survives into the result. */
     tu_case("detail through jv_jwt_verify");
     {
-        static const char *bad[] = {"{\"exp\":\"123\"}", "{\"exp\":1.5}", "{\"exp\":1e400}",
+        static const char *bad[] = {"{\"exp\":\"123\"}", "{\"exp\":1.5}", "{\"exp\":1e300}",
                                     "{\"exp\":9223372036854775808}"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
             tok = jwt(bad[i], NULL);
@@ -133,7 +134,10 @@ test_end_to_end(void)
                                     "{\"sub\":\"\xff\"}",
                                     "{\"sub\":\"\xc0\x80\"}",
                                     "{\"sub\":\"\\udc00\"}",
-                                    "{\"n\":01}"};
+                                    "{\"n\":01}",
+                                    "{\"exp\":1e400}",
+                                    "{\"iat\":-1e400}",
+                                    "{\"x\":[1,{\"y\":1e999}]}"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
             tu_case("payload %s", bad[i]);
             tok = jwt(bad[i], NULL);
@@ -142,6 +146,22 @@ test_end_to_end(void)
             CHECK_ERR(tu_verify(ks, tok, &o), JV_OK);
             free(tok);
         }
+    }
+    /* One answer from both paths: the JSON layer refuses what no double
+     * holds, so the header is bad for a JWT and a JWS alike. */
+    tu_case("a number beyond a double in the header");
+    {
+        static const char *extra[] = {"\"x\":1e999", "\"x\":[-1e400]", "\"x\":{\"y\":2e308}"};
+        for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+            tu_case("header %s", extra[i]);
+            tok = jwt("{\"sub\":\"x\"}", extra[i]);
+            CHECK_ERR(tu_verify_jwt(ks, tok, &o), JV_ERR_BAD_HEADER);
+            CHECK_ERR(tu_verify(ks, tok, &o), JV_ERR_BAD_HEADER);
+            free(tok);
+        }
+        tok = jwt("{\"sub\":\"x\"}", "\"x\":1e308");
+        CHECK_ERR(tu_verify_jwt(ks, tok, &o), JV_OK);
+        free(tok);
     }
     tu_case("claims nested past the limit");
     {

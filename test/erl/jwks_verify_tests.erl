@@ -62,7 +62,7 @@ setup() ->
 rs256_ok(#{ks := KS, rsa := Rsa}) ->
     Claims = claims(#{}),
     Token = sign(Claims, Rsa),
-    ?assertEqual({ok, Claims}, jwks_verify:verify(Token, KS, #{now => ?NOW})),
+    ?assertEqual({ok, Claims}, jwks_verify:verify(Token, KS, #{now => ?NOW, aud => ?AUD})),
     ?assertEqual({ok, Claims},
                  jwks_verify:verify(Token, KS, #{now => ?NOW, iss => ?ISS, aud => [?AUD],
                                                  required => [<<"exp">>, <<"sub">>]})).
@@ -71,22 +71,22 @@ es256_ok(#{ks := KS, p256 := P256}) ->
     Claims = claims(#{<<"nested">> => #{<<"l">> => [1, true, null, <<"x">>]}}),
     Token = sign(Claims, P256),
     ?assertEqual({ok, Claims},
-                 jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"ES256">>]})).
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, aud => ?AUD, algs => [<<"ES256">>]})).
 
 eddsa_ok(#{ks := KS, ed := Ed}) ->
     Claims = claims(#{}),
     Token = sign(Claims, Ed),
     ?assertEqual({ok, Claims},
-                 jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"EdDSA">>]})).
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, aud => ?AUD, algs => [<<"EdDSA">>]})).
 
 no_kid(#{ks := KS, p256 := P256}) ->
     Claims = claims(#{}),
     Token = sign(Claims, P256, #{kid => undefined}),
     ?assertEqual({ok, Claims},
-                 jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"ES256">>]})).
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, aud => ?AUD, algs => [<<"ES256">>]})).
 
 refusals(#{ks := KS, rsa := Rsa, other_rsa := Other}) ->
-    Opts = #{now => ?NOW},
+    Opts = #{now => ?NOW, aud => ?AUD},
     Good = sign(claims(#{}), Rsa),
     [H, P, S] = binary:split(Good, <<".">>, [global]),
     [_, Root, _] = binary:split(sign(claims(#{<<"sub">> => <<"root">>}), Rsa), <<".">>, [global]),
@@ -105,21 +105,25 @@ refusals(#{ks := KS, rsa := Rsa, other_rsa := Other}) ->
     ],
     [?assertEqual({Want, {error, Want}}, {Want, jwks_verify:verify(T, KS, Opts)}) || {Want, T} <- Cases],
     ?assertEqual({error, alg_not_allowed},
-                 jwks_verify:verify(Good, KS, #{now => ?NOW, algs => [<<"ES256">>]})),
+                 jwks_verify:verify(Good, KS, #{now => ?NOW, aud => ?AUD, algs => [<<"ES256">>]})),
     ?assertEqual({error, invalid_issuer},
-                 jwks_verify:verify(Good, KS, #{now => ?NOW, iss => <<"https://other">>})),
+                 jwks_verify:verify(Good, KS, #{now => ?NOW, aud => ?AUD, iss => <<"https://other">>})),
     ?assertEqual({error, invalid_audience},
-                 jwks_verify:verify(Good, KS, #{now => ?NOW, aud => [<<"a">>, <<"b">>]})).
+                 jwks_verify:verify(Good, KS, #{now => ?NOW, aud => [<<"a">>, <<"b">>]})),
+    %% RFC 7519 §4.1.3: a token with aud, and no audience given; any is the opt-out.
+    ?assertEqual({error, invalid_audience}, jwks_verify:verify(Good, KS, #{now => ?NOW})),
+    ?assertMatch({ok, #{<<"aud">> := ?AUD}},
+                 jwks_verify:verify(Good, KS, #{now => ?NOW, aud => any})).
 
 claim_details(#{ks := KS, rsa := Rsa}) ->
     NoSub = sign(maps:remove(<<"sub">>, claims(#{})), Rsa),
     ?assertEqual({error, {missing_claim, <<"sub">>}},
-                 jwks_verify:verify(NoSub, KS, #{now => ?NOW, required => [<<"sub">>]})),
+                 jwks_verify:verify(NoSub, KS, #{now => ?NOW, aud => ?AUD, required => [<<"sub">>]})),
     FloatExp = sign(claims(#{<<"exp">> => 1.5}), Rsa),
-    ?assertEqual({error, {invalid_claim, <<"exp">>}}, jwks_verify:verify(FloatExp, KS, #{now => ?NOW})).
+    ?assertEqual({error, {invalid_claim, <<"exp">>}}, jwks_verify:verify(FloatExp, KS, #{now => ?NOW, aud => ?AUD})).
 
 prepared(#{ks := KS, rsa := Rsa}) ->
-    Opts = jwks_verify:options(#{now => ?NOW, algs => [<<"RS256">>, <<"ES256">>], leeway => 30}),
+    Opts = jwks_verify:options(#{now => ?NOW, aud => ?AUD, algs => [<<"RS256">>, <<"ES256">>], leeway => 30}),
     ?assertEqual(Opts, jwks_verify:options(Opts)),
     Token = sign(claims(#{<<"exp">> => ?NOW - 10}), Rsa),
     ?assertMatch({ok, #{<<"sub">> := <<"user-1">>}}, jwks_verify:verify(Token, KS, Opts)).
@@ -130,7 +134,7 @@ jws(#{ks := KS, ed := Ed}) ->
                         payload => <<"not json">>}},
                  jwks_verify:verify_jws(Token, KS, #{algs => [<<"EdDSA">>]})),
     ?assertEqual({error, bad_payload},
-                 jwks_verify:verify(Token, KS, #{now => ?NOW, algs => [<<"EdDSA">>]})).
+                 jwks_verify:verify(Token, KS, #{now => ?NOW, aud => ?AUD, algs => [<<"EdDSA">>]})).
 
 peek(#{rsa := Rsa, other_rsa := Other}) ->
     Forged = sign(claims(#{<<"sub">> => <<"root">>}), Other),
@@ -160,7 +164,7 @@ badargs(#{ks := KS, rsa := Rsa}) ->
     ?assertError({badarg, _}, jwks_verify:verify(Token, KS, [{now, ?NOW}])),
     ?assertError({badarg, _}, jwks_verify:verify(binary_to_list(Token), KS, #{})),
     ?assertError({badarg, _}, jwks_verify:key_set(42)),
-    ?assertError({badarg, #{argument := key_set}}, jwks_verify:verify(Token, make_ref(), #{now => ?NOW})),
+    ?assertError({badarg, #{argument := key_set}}, jwks_verify:verify(Token, make_ref(), #{now => ?NOW, aud => ?AUD})),
     ?assertError({badarg, #{option := aud}}, jwks_verify:options(#{aud => []})),
     ?assertError({badarg, #{option := iss}}, jwks_verify:options(#{iss => ""})),
     ?assertError({badarg, #{did_you_mean := leeway}}, jwks_verify:options(#{leewy => 1})).
@@ -169,7 +173,7 @@ shared(#{ks := KS, rsa := Rsa}) ->
     Token = sign(claims(#{}), Rsa),
     Self = self(),
     Pids = [spawn_link(fun() ->
-                Self ! {self(), [jwks_verify:verify(Token, KS, #{now => ?NOW}) || _ <- lists:seq(1, 50)]}
+                Self ! {self(), [jwks_verify:verify(Token, KS, #{now => ?NOW, aud => ?AUD}) || _ <- lists:seq(1, 50)]}
             end) || _ <- lists:seq(1, 8)],
     Results = lists:append([receive {Pid, R} -> R after 30000 -> error(timeout) end || Pid <- Pids]),
     ?assertEqual(400, length(Results)),

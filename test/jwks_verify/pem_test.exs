@@ -6,6 +6,8 @@ defmodule JwksVerify.PemTest do
 
   @fixtures Path.expand("../fixtures", __DIR__)
   @now 1_700_000_100
+  # The audience of the openssl fixture tokens.
+  @aud "api://default"
 
   defp key(name), do: File.read!(Path.join([@fixtures, "keys", name]))
   defp token(name), do: File.read!(Path.join([@fixtures, "tokens", name])) |> String.trim()
@@ -39,14 +41,16 @@ defmodule JwksVerify.PemTest do
           %{pem: key("rsa2048.pub.pem"), alg: "RS256", kid: "rsa-2048"}
         ])
 
-      assert {:ok, %{"jti" => "rs256"}} = JwksVerify.verify(token("rs256.jwt"), ks, now: @now)
+      assert {:ok, %{"jti" => "rs256"}} =
+               JwksVerify.verify(token("rs256.jwt"), ks, now: @now, aud: @aud)
     end
 
     test "an EC P-256 SubjectPublicKeyInfo, as a keyword list" do
       {:ok, ks} =
         JwksVerify.key_set_from_pem([[pem: key("ec256.pub.pem"), alg: "ES256", kid: "ec-p256"]])
 
-      assert {:ok, _} = JwksVerify.verify(token("es256.jwt"), ks, now: @now, algs: ["ES256"])
+      assert {:ok, _} =
+               JwksVerify.verify(token("es256.jwt"), ks, now: @now, aud: @aud, algs: ["ES256"])
     end
 
     test "P-384, P-521 and Ed25519 keys" do
@@ -58,22 +62,24 @@ defmodule JwksVerify.PemTest do
         ])
 
       for {alg, file} <- [{"ES384", "es384.jwt"}, {"ES512", "es512.jwt"}, {"EdDSA", "eddsa.jwt"}] do
-        assert {:ok, _} = JwksVerify.verify(token(file), ks, now: @now, algs: [alg])
+        assert {:ok, _} = JwksVerify.verify(token(file), ks, now: @now, aud: @aud, algs: [alg])
       end
     end
 
     test "an X.509 certificate (its subject key)", ctx do
       {:ok, ks} = JwksVerify.key_set_from_pem([%{pem: ctx.cert, alg: "RS256", kid: "rsa-2048"}])
-      assert {:ok, _} = JwksVerify.verify(token("rs256.jwt"), ks, now: @now)
+      assert {:ok, _} = JwksVerify.verify(token("rs256.jwt"), ks, now: @now, aud: @aud)
 
       {:ok, ks} = JwksVerify.key_set_from_pem([%{pem: ctx.ec_cert, alg: "ES256", kid: "ec-p256"}])
-      assert {:ok, _} = JwksVerify.verify(token("es256.jwt"), ks, now: @now, algs: ["ES256"])
+
+      assert {:ok, _} =
+               JwksVerify.verify(token("es256.jwt"), ks, now: @now, aud: @aud, algs: ["ES256"])
     end
 
     test "a PKCS#1 RSA PUBLIC KEY", ctx do
       assert ctx.pkcs1 =~ "BEGIN RSA PUBLIC KEY"
       {:ok, ks} = JwksVerify.key_set_from_pem([%{pem: ctx.pkcs1, alg: "RS256", kid: "rsa-2048"}])
-      assert {:ok, _} = JwksVerify.verify(token("rs256.jwt"), ks, now: @now)
+      assert {:ok, _} = JwksVerify.verify(token("rs256.jwt"), ks, now: @now, aud: @aud)
     end
 
     test "a key without kid is found by its alg" do
@@ -87,7 +93,11 @@ defmodule JwksVerify.PemTest do
           %{pem: key("rsa2048.pub.pem"), alg: "PS256", kid: "rsa-2048"}
         ])
 
-      assert JwksVerify.verify(token("rs256.jwt"), ks, now: @now, algs: ["RS256", "PS256"]) ==
+      assert JwksVerify.verify(token("rs256.jwt"), ks,
+               now: @now,
+               aud: @aud,
+               algs: ["RS256", "PS256"]
+             ) ==
                {:error, :key_alg_mismatch}
     end
   end
@@ -101,7 +111,7 @@ defmodule JwksVerify.PemTest do
 
       assert %{usable: 0, keys: [%{status: :rsa_key_too_small}]} = JwksVerify.key_set_info(ks)
 
-      assert JwksVerify.verify(token("rs256_1024.jwt"), ks, now: @now) ==
+      assert JwksVerify.verify(token("rs256_1024.jwt"), ks, now: @now, aud: @aud) ==
                {:error, :rsa_key_too_small}
     end
 

@@ -130,7 +130,7 @@ defmodule JwksVerify.PlugTest do
   describe "call/2" do
     # init/1 only takes a cache name; a key set reaches call/2 through the
     # guard's init, as the cache would hand one over.
-    defp config(ks, extra \\ []), do: :jwks_verify_guard.init([key_set: ks] ++ extra)
+    defp config(ks, extra \\ []), do: :jwks_verify_guard.init([key_set: ks, aud: aud()] ++ extra)
 
     defp conn(path, headers) do
       %{req_headers: headers, request_path: path, assigns: %{}, halted: false}

@@ -1944,8 +1944,9 @@ defmodule JwksVerify.Vectors.Gen do
       {"fraction", "#{fresh}.5", inv.("exp")},
       {"exponent", "1.7000036e9", inv.("exp")},
       {"exponent-integral", "17000036E2", inv.("exp")},
-      {"1e400", "1e400", inv.("exp")},
-      {"minus-1e400", "-1e400", inv.("exp")},
+      # beyond a double: the JSON layer refuses the payload before any claim
+      {"1e400", "1e400", {:error, :bad_payload}},
+      {"minus-1e400", "-1e400", {:error, :bad_payload}},
       {"2-pow-63", "9223372036854775808", inv.("exp")},
       {"2-pow-64", "18446744073709551616", inv.("exp")},
       {"minus-2-pow-63-minus-1", "-9223372036854775809", inv.("exp")},
@@ -1967,11 +1968,11 @@ defmodule JwksVerify.Vectors.Gen do
 
     other = [
       {"nbf", "9223372036854775808", inv.("nbf")},
-      {"nbf", "1e400", inv.("nbf")},
+      {"nbf", "1e400", {:error, :bad_payload}},
       {"nbf", "#{@now}.5", inv.("nbf")},
       {"nbf", ~s("#{@now}"), inv.("nbf")},
       {"iat", "9223372036854775808", inv.("iat")},
-      {"iat", "1e400", inv.("iat")},
+      {"iat", "1e400", {:error, :bad_payload}},
       {"iat", "-9223372036854775809", inv.("iat")},
       {"iat", "null", inv.("iat")}
     ]

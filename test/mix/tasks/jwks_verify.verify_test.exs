@@ -83,17 +83,22 @@ defmodule Mix.Tasks.JwksVerify.VerifyTest do
             {["--alg", "ES256"], "invalid: :alg_not_allowed (algorithm not allowed)"},
             {["--required", "scope"], ~s[invalid: {:missing_claim, "scope"}]},
             {["--now", "#{now() + 3600}"], "invalid: :expired"},
-            {["--now", "#{now() + 3600}", "--leeway", "7200"], "valid"},
-            {[], "not checked: iss, aud (give --iss and --aud)"}
+            {["--now", "#{now() + 3600}", "--leeway", "7200", "--aud", aud()], "valid"},
+            # RFC 7519 §4.1.3: a token with aud, and no audience given
+            {[], "invalid: :invalid_audience (invalid audience)"}
           ] do
         {_status, out} = run_task([token, "--jwks", file] ++ args)
         assert out =~ verdict, "#{inspect(args)}: #{out}"
       end
+
+      no_aud = rs256(key, "k1", Map.delete(claims(), "aud"))
+      {_status, out} = run_task([no_aud, "--jwks", file])
+      assert out =~ "not checked: iss, aud (give --iss and --aud)", out
     end
 
     test "the token from standard input with -", %{key: key, jwks_file: file} do
       token = rs256(key, "k1", claims())
-      assert {0, out} = run_task(["-", "--jwks", file], token <> "\n")
+      assert {0, out} = run_task(["-", "--jwks", file, "--aud", aud()], token <> "\n")
       assert out =~ "valid"
     end
 
