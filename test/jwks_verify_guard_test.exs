@@ -407,8 +407,8 @@ defmodule JwksVerify.GuardTest do
     test "scopes compare whole: read does not grant read:all, nor read:all read",
          %{ks: ks} = ctx do
       %{key: key} = ctx
-      read_all = Guard.init(key_set: ks, scopes: ["read:all"])
-      read = Guard.init(key_set: ks, scopes: ["read"])
+      read_all = Guard.init(key_set: ks, aud: aud(), scopes: ["read:all"])
+      read = Guard.init(key_set: ks, aud: aud(), scopes: ["read"])
 
       for {c, granted, missing} <- [
             {read_all, %{"scope" => "read"}, "read:all"},
@@ -533,7 +533,7 @@ defmodule JwksVerify.GuardTest do
                  {:error, reason}
       end
 
-      c = Guard.init(cache: [ctx.a, ctx.b], scopes: ["read"])
+      c = Guard.init(cache: [ctx.a, ctx.b], aud: aud(), scopes: ["read"])
       token = signed(key_b, @iss_b, %{"scope" => "write"})
 
       assert {:error, {:insufficient_scope, ["read"]}, {403, _, _}} =
@@ -579,7 +579,7 @@ defmodule JwksVerify.GuardTest do
 
     test "a cache that can't say its issuer: jwks_unavailable, not invalid_issuer", ctx do
       %{a: a, key_a: key_a, key_b: key_b} = ctx
-      c = Guard.init(cache: [a, __MODULE__.NotRunning])
+      c = Guard.init(cache: [a, __MODULE__.NotRunning], aud: aud())
       assert {:ok, _} = Guard.check(c, bearer_headers(signed(key_a, @iss_a)), "/")
 
       assert {:error, :jwks_unavailable, {503, _, _}} =

@@ -189,6 +189,7 @@ defmodule JwksVerify.PlugTest do
       config =
         :jwks_verify_guard.init(
           key_set: ks,
+          aud: aud(),
           scopes: ["read:orders"],
           on_error: {__MODULE__, :on_error}
         )

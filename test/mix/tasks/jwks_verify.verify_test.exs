@@ -93,7 +93,11 @@ defmodule Mix.Tasks.JwksVerify.VerifyTest do
 
       no_aud = rs256(key, "k1", Map.delete(claims(), "aud"))
       {_status, out} = run_task([no_aud, "--jwks", file])
-      assert out =~ "not checked: iss, aud (give --iss and --aud)", out
+      assert out =~ "not checked: iss (give --iss)\n", out
+
+      {0, out} = run_task([token, "--jwks", file, "--any-aud"])
+      assert out =~ "Verdict\n  valid\n", out
+      assert out =~ "not checked: iss (give --iss), aud (--any-aud)", out
     end
 
     test "the token from standard input with -", %{key: key, jwks_file: file} do
@@ -115,18 +119,20 @@ defmodule Mix.Tasks.JwksVerify.VerifyTest do
             {"Authorization: Bearer " <> token, "Authorization: Bearer"},
             {"authorization:Bearer " <> token, "authorization:Bearer"}
           ] do
-        assert {0, out} = run_task([pasted, "--jwks", file]), pasted
+        assert {0, out} = run_task([pasted, "--jwks", file, "--aud", aud()]), pasted
         assert out =~ "Note\n  dropped #{inspect(dropped)}: the token is what follows it\n"
         assert out =~ "Header\n  #{unb64!(h)}\n"
         assert out =~ "Verdict\n  valid\n"
       end
 
-      assert {0, out} = run_task(["-", "--jwks", file], "Bearer " <> token <> "\n")
+      assert {0, out} =
+               run_task(["-", "--jwks", file, "--aud", aud()], "Bearer " <> token <> "\n")
+
       assert out =~ ~s(dropped "Bearer")
       assert out =~ "Verdict\n  valid\n"
 
       # A bare token: no note.
-      assert {0, out} = run_task([token, "--jwks", file])
+      assert {0, out} = run_task([token, "--jwks", file, "--aud", aud()])
       refute out =~ "Note"
     end
 
