@@ -5,7 +5,6 @@
  */
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include <erl_nif.h>
 
@@ -275,6 +274,17 @@ typedef struct {
 /* The record jwks_verify:options/1 made: {jwks_verify_opts, Algs, Iss, Aud,
  * Leeway, Now, Required, Typ, MaxTokenBytes}, Aud a list or the atom any; the
  * Erlang side validated it, this only refuses what would be unsafe to read. */
+/* Erlang system time, the clock erlang:system_time/1 and the cache read:
+ * time(NULL) is the OS clock, which the VM's time correction lets drift
+ * apart by a fraction of a second, enough to call a fresh iat "in the future". */
+static ErlNifSInt64
+erlang_system_seconds(void)
+{
+    ErlNifTime ns = enif_monotonic_time(ERL_NIF_NSEC) + enif_time_offset(ERL_NIF_NSEC);
+
+    return (ErlNifSInt64)(ns >= 0 ? ns / 1000000000 : -((-ns + 999999999) / 1000000000));
+}
+
 static int
 get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
 {
@@ -303,7 +313,7 @@ get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
         return 0;
     }
     if (enif_is_identical(f[5], am_undefined))
-        now = (ErlNifSInt64)time(NULL);
+        now = erlang_system_seconds();
     else if (!enif_get_int64(env, f[5], &now) || now >= (1LL << 62) || now <= -(1LL << 62))
         return 0;
     if (!enif_is_identical(f[7], am_undefined)) {

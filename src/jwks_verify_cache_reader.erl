@@ -211,7 +211,7 @@ cached_check(Name, Token, Opts, KeySet, Gen, {Tab, _Max}) ->
         error:badarg -> check(Name, Token, Opts, jwt, KeySet, Gen)
     end.
 
-opts_now(#jwks_verify_opts{now = undefined}) -> os:system_time(second);
+opts_now(#jwks_verify_opts{now = undefined}) -> erlang:system_time(second);
 opts_now(#jwks_verify_opts{now = Now}) -> Now.
 
 %% Tokens without exp are not cached: nothing would bound the entry's life.

@@ -442,7 +442,7 @@ run_deferred(#s{misses = M} = S) ->
     end.
 
 sweep(#s{misses = M} = S) ->
-    ok = jwks_verify_cache_table:sweep_tokens(S#s.tokens, S#s.gen, os:system_time(second)),
+    ok = jwks_verify_cache_table:sweep_tokens(S#s.tokens, S#s.gen, erlang:system_time(second)),
     S#s{misses = jwks_verify_cache_misses:sweep(?NOW_MS(), M)}.
 
 %%--------------------------------------------------------------------
