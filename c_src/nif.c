@@ -403,14 +403,15 @@ static ERL_NIF_TERM
 peek_run(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     ErlNifBinary tok;
+    unsigned long max;
     jv_result r;
     jv_err rc;
     ERL_NIF_TERM out, header, claims;
 
     (void)argc;
-    if (!enif_inspect_binary(env, argv[0], &tok))
+    if (!enif_inspect_binary(env, argv[0], &tok) || !enif_get_ulong(env, argv[1], &max))
         return enif_make_badarg(env);
-    rc = jv_token_peek(tok.data, tok.size, 0, &r);
+    rc = jv_token_peek(tok.data, tok.size, max, &r);
     if (rc != JV_OK)
         out = error_term(env, rc, NULL, 0);
     else if (!json_term(env, r.header, &header))
@@ -448,7 +449,7 @@ static ErlNifFunc nif_funcs[] = {
     {"key_set", 1, nif_key_set, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"key_set_info", 1, nif_key_set_info, 0},
     {"verify", 4, nif_verify, 0}, /* moves itself to a dirty scheduler when heavy */
-    {"peek_unverified", 1, nif_peek_unverified, 0}, /* dirty when large, as verify */
+    {"peek_unverified", 2, nif_peek_unverified, 0}, /* dirty when large, as verify */
     {"reasons", 0, nif_reasons, 0},
 };
 

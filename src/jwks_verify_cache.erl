@@ -36,7 +36,7 @@
 %% `/.well-known/oauth-authorization-server' inserted between host and path.
 %% The document must name exactly the configured issuer and an `https'
 %% `jwks_uri' (unless `allow_http'); it is fetched under the JWKS's TLS,
-%% size (and at most 24572 bytes), redirect and time limits, read again
+%% size, redirect and time limits, read again
 %% after its own freshness
 %% (`Cache-Control' or `Expires', else a day) and on {@link refresh/1}. A
 %% failed re-read keeps the known `jwks_uri' (and so the key set), and shows

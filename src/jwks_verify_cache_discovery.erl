@@ -11,7 +11,7 @@
 %% `issuer' must equal the configured one exactly (OpenID Connect Discovery
 %% §4.3, RFC 8414 §3.3) and its `jwks_uri' must be `https' (unless
 %% `allow_http'); the same TLS rules, `max_body_bytes' (capped at what
-%% {@link decode/1} reads, 24572 bytes), redirects and `timeout' as the JWKS
+%% {@link decode/1} reads, 4 MiB), redirects and `timeout' as the JWKS
 %% fetch apply (one `timeout' covers both requests).
 %%
 %% The document is read again with the first key set fetch after its own
@@ -45,9 +45,8 @@
 -define(DEFAULT_TTL, 86400000).
 %% Issuer values from a refused document are cut to this many bytes in errors.
 -define(MAX_ECHO, 256).
-%% The largest document decode/1 reads: base64url-encoded inside "e30." and
-%% ".", it fits the token limit of jwks_verify:peek_unverified/1 (32768).
--define(MAX_DOCUMENT_BYTES, ((32768 - 5) * 3) div 4).
+%% The largest document decode/1 reads (the core's limit for a JWKS document).
+-define(MAX_DOCUMENT_BYTES, (4 * 1024 * 1024)).
 
 -record(discovery, {
     issuer :: string(),
@@ -323,7 +322,8 @@ echo(B) -> B.
 decode(Body) when byte_size(Body) > ?MAX_DOCUMENT_BYTES ->
     {error, {body_too_large, ?MAX_DOCUMENT_BYTES}};
 decode(Body) ->
-    case jwks_verify:peek_unverified(<<"e30.", (b64url(Body))/binary, ".">>) of
+    Token = <<"e30.", (b64url(Body))/binary, ".">>,
+    case jwks_verify:peek_unverified(Token, #{max_token_bytes => byte_size(Token)}) of
         {ok, #{claims := Doc}} -> {ok, Doc};
         {error, _} -> {error, bad_json}
     end.
@@ -331,9 +331,8 @@ decode(Body) ->
 b64url(Bin) ->
     << <<(case C of $+ -> $-; $/ -> $_; _ -> C end)>> || <<C>> <= base64:encode(Bin), C =/= $= >>.
 
-%% @doc The largest discovery document the cache reads (24572 bytes, what
-%% {@link decode/1} takes; `max_body_bytes' when smaller). Real ones are a
-%% few kilobytes.
+%% @doc The largest discovery document the cache reads (4 MiB, as for a
+%% JWKS; `max_body_bytes' when smaller). Real ones are a few kilobytes.
 -spec max_document_bytes() -> pos_integer().
 max_document_bytes() ->
     ?MAX_DOCUMENT_BYTES.

@@ -149,9 +149,8 @@ defmodule JwksVerify.Cache do
   document is refused unless its `issuer` equals `:issuer` exactly (OpenID
   Connect Discovery §4.3) and its `jwks_uri` is `https://` (unless
   `:allow_http`); it is fetched under the JWKS's rules (TLS, `:ssl`,
-  `:max_body_bytes`, redirects, one `:timeout` for both requests), and is
-  at most 24_572 bytes (what the C core's JSON reader takes here; real ones
-  are a few kilobytes). Then the cache fetches the JWKS from that
+  `:max_body_bytes`, redirects, one `:timeout` for both requests), and read
+  by the C core's strict JSON parser. Then the cache fetches the JWKS from that
   `jwks_uri` as a `:jwks_uri` cache does.
 
   The document is read again with the first key set fetch after its own
@@ -164,7 +163,7 @@ defmodule JwksVerify.Cache do
   `{:discovery, reason}` in `info(name).last_error` (logged like any failed
   fetch), for example `{:discovery, {:issuer_mismatch, "https://other/"}}`,
   `{:discovery, {:insecure_jwks_uri, "http://..."}}`,
-  `{:discovery, {:body_too_large, 24_572}}` or `{:discovery, :bad_json}`.
+  `{:discovery, {:body_too_large, 1_048_576}}` or `{:discovery, :bad_json}`.
 
   ## Token cache
 
