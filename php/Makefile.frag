@@ -10,9 +10,7 @@ JV_CORE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -fvisibility=hidden \
 
 shared_objects_jwks_verify += $(JV_CORE_OBJ)
 
-# Which header declares jv_json_int64 (json.h until it moves to jv.h): read
-# by the one shim in jwks_verify.c.
-EXTRA_CFLAGS += $(JV_WERROR) -DJV_H_HAS_NUMBERS=$(shell grep -q jv_json_int64 $(JV_CORE_DIR)/jv.h && echo 1 || echo 0)
+EXTRA_CFLAGS += $(JV_WERROR)
 
 jvcore/%.lo: $(JV_CORE_DIR)/%.c
 	@mkdir -p jvcore

@@ -21,24 +21,26 @@
 #include "ext/standard/info.h"
 #include "ext/spl/spl_exceptions.h"
 #include "zend_exceptions.h"
+#include "zend_smart_str.h"
 
 #include "jv.h"
-/* Shim: jv_json_int64/jv_json_number_text are moving from json.h into jv.h
- * (Makefile.frag tells which header has them). Delete with the move. */
-#if !JV_H_HAS_NUMBERS
-#include "json.h"
-#endif
 
 #include "php_jwks_verify.h"
 #include "jwks_verify_arginfo.h"
 
-/* Caps on option lists, as nif.c's: larger ones are caller mistakes. */
+/* Caps on option lists, as jwks_verify:options/1's: larger ones are caller
+ * mistakes, refused when the options are read (never truncated). */
 #define MAX_OPT_LIST 64
 /* The Erlang API's bounds on numeric options (jwks_verify:options/1). */
 #define MAX_LEEWAY (INT64_C(1) << 40)
 #define MAX_NOW (INT64_C(1) << 62)
 #define MAX_TOKEN_BYTES_LIMIT (INT64_C(1) << 30)
 #define SHA256_BYTES 32
+
+/* JwksVerify\ANY_AUDIENCE, the aud option's opt-out (the Erlang atom any).
+ * A string no token can carry, so it never stands for a real audience: it
+ * starts with a NUL byte, which the core's JSON layer refuses in strings. */
+#define ANY_AUDIENCE "\0JwksVerify\\ANY_AUDIENCE"
 
 /* A parsed key set shared by the per-worker cache and any number of KeySet
  * objects of the same thread (PHP objects never cross threads, so a plain
@@ -89,14 +91,15 @@ cache_entry_dtor(zval *zv)
  */
 
 /* Readable messages by reason name. Names, not codes, key this table, so it
- * follows the core's list whatever its order; an unknown name still reads. */
+ * follows the core's list whatever its order; a name missing here still
+ * reads ("refused"), and JwksVerify\reasons() shows it, which api.phpt checks. */
 static const struct {
     const char *reason, *text;
 } messages[] = {
     {"token_too_large", "the token is longer than max_token_bytes"},
     {"malformed_token", "the token is not a compact JWS of three dot-separated parts"},
     {"bad_base64", "a token segment is not unpadded base64url"},
-    {"bad_header", "the token header is not a valid JSON object"},
+    {"bad_header", "the token header is not a strict JSON object with well-typed members"},
     {"alg_none", "unsigned tokens (alg \"none\") are refused"},
     {"unsupported_alg", "the token's alg is not supported"},
     {"alg_not_allowed", "the token's alg is not in the algs option"},
@@ -109,6 +112,7 @@ static const struct {
     {"key_alg_mismatch", "the key's alg is not the token's alg"},
     {"key_type_mismatch", "the key's type does not fit the token's alg"},
     {"key_not_for_signing", "the key is not meant for verifying signatures (use, key_ops)"},
+    {"private_key", "the JWKS publishes this key's private part (d, p, q, dp, dq, qi, oth or k)"},
     {"rsa_key_too_small", "the RSA key is shorter than 2048 bits"},
     {"weak_rsa_exponent", "the RSA key's public exponent is unsafe"},
     {"roca_weak_key", "the RSA key is ROCA-weak (CVE-2017-15361)"},
@@ -118,7 +122,7 @@ static const struct {
     {"bad_signature_length", "the signature has the wrong length for the alg"},
     {"signature_out_of_range", "the signature's values are out of range"},
     {"bad_signature", "the signature does not verify"},
-    {"bad_payload", "the token's payload is not a JSON object of claims"},
+    {"bad_payload", "the token's payload is not a strict JSON object of claims"},
     {"invalid_claim", "a claim has an invalid value"},
     {"missing_claim", "a required claim is missing"},
     {"expired", "the token has expired (exp)"},
@@ -133,6 +137,15 @@ static const struct {
     {"internal_error", "internal error"},
 };
 
+static const char *
+message_of(const char *reason)
+{
+    for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
+        if (strcmp(messages[i].reason, reason) == 0)
+            return messages[i].text;
+    return "refused";
+}
+
 /* Throws VerificationException: reason is the core's name (jv_err_name), as
  * the Erlang atom; detail (a claim name) is copied, since it may point into
  * a jv_result about to be cleared. text overrides the table's message. */
@@ -142,14 +155,12 @@ throw_reason(const char *reason, const char *detail, size_t detail_len, const ch
     zend_object *ex;
     zend_string *msg;
 
-    for (size_t i = 0; !text && i < sizeof(messages) / sizeof(messages[0]); i++)
-        if (strcmp(messages[i].reason, reason) == 0)
-            text = messages[i].text;
+    if (!text)
+        text = message_of(reason);
     if (detail)
-        msg = zend_strpprintf(0, "%s: %s: \"%.*s\"", reason, text ? text : "refused",
-                              (int)detail_len, detail);
+        msg = zend_strpprintf(0, "%s: %s: \"%.*s\"", reason, text, (int)detail_len, detail);
     else
-        msg = zend_strpprintf(0, "%s: %s", reason, text ? text : "refused");
+        msg = zend_strpprintf(0, "%s: %s", reason, text);
     ex = zend_throw_exception(exception_ce, ZSTR_VAL(msg), 0);
     zend_string_release(msg);
     zend_update_property_string(exception_ce, ex, "reason", sizeof("reason") - 1, reason);
@@ -263,29 +274,136 @@ typedef struct {
 
 static const jv_str default_required[] = {{(const uint8_t *)"exp", 3}};
 
-static const char known_options[] = "algs, iss, aud, leeway, now, required, typ, max_token_bytes";
+/* The option names, in jwks_verify:options/1's order (messages list them). */
+static const char *const verify_options[] = {"algs", "iss",      "aud", "leeway",
+                                             "now",  "required", "typ", "max_token_bytes"};
+static const char *const peek_options[] = {"max_token_bytes"};
+#define N_OPTIONS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A string or (when one is enough is not required) a list of strings, each
- * borrowed from the caller's array, which outlives the call. */
+/* Levenshtein distance, one row at a time, as jwks_verify_badarg's; b is a
+ * known option name (shorter than the row). */
+static size_t
+distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t row[32], diag, up;
+
+    ZEND_ASSERT(lb < sizeof(row) / sizeof(row[0]));
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            up = row[j];
+            row[j] = MIN(MIN(row[j - 1], up) + 1, diag + (a[i - 1] != b[j - 1]));
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* ValueError for an option name that is not one of known (key NULL: an
+ * integer key), naming the known one a slip of the keyboard away (at most two
+ * edits, and fewer than the name's length) as jwks_verify_badarg does. */
+static void
+unknown_option(uint32_t arg, const zend_string *key, const char *const *known, size_t n)
+{
+    smart_str list = {0};
+    const char *close = NULL;
+    size_t best = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t lk = strlen(known[i]), d;
+
+        smart_str_appends(&list, i ? ", " : "");
+        smart_str_appends(&list, known[i]);
+        /* Over two apart in length is over two edits apart. */
+        if (!key || ZSTR_LEN(key) > lk + 2 || lk > ZSTR_LEN(key) + 2)
+            continue;
+        d = distance(ZSTR_VAL(key), ZSTR_LEN(key), known[i], lk);
+        if (d <= 2 && d < ZSTR_LEN(key) &&
+            (!close || d < best || (d == best && strcmp(known[i], close) < 0))) {
+            close = known[i];
+            best = d;
+        }
+    }
+    smart_str_0(&list);
+    if (!key)
+        zend_argument_value_error(arg, "must be an array with string keys; known options: %s",
+                                  ZSTR_VAL(list.s));
+    else if (close)
+        zend_argument_value_error(
+            arg, "has an unknown option \"%.*s\" (did you mean \"%s\"?); known options: %s",
+            (int)MIN(ZSTR_LEN(key), 64), ZSTR_VAL(key), close, ZSTR_VAL(list.s));
+    else
+        zend_argument_value_error(arg, "has an unknown option \"%.*s\"; known options: %s",
+                                  (int)MIN(ZSTR_LEN(key), 64), ZSTR_VAL(key), ZSTR_VAL(list.s));
+    smart_str_free(&list);
+}
+
 static int
-opt_strings(const char *name, zval *v, int allow_single, jv_str *out, size_t *n)
+is_any_audience(const zval *v)
+{
+    /* Not zend_string_equals_literal: it measures the literal with strlen. */
+    return Z_TYPE_P(v) == IS_STRING &&
+           zend_string_equals_cstr(Z_STR_P(v), ANY_AUDIENCE, sizeof(ANY_AUDIENCE) - 1);
+}
+
+/* One string value of a list option: non-empty (an empty one would match
+ * nothing or, worse, read as "no check"), and not the aud opt-out. */
+static int
+opt_string(uint32_t arg, const char *name, const zval *v, jv_str *out)
+{
+    if (Z_STRLEN_P(v) == 0) {
+        zend_argument_value_error(arg, "option \"%s\" must not hold an empty string", name);
+        return 0;
+    }
+    if (is_any_audience(v)) {
+        zend_argument_value_error(arg,
+                                  strcmp(name, "aud") == 0
+                                      ? "option \"aud\" takes JwksVerify\\ANY_AUDIENCE alone, "
+                                        "not in a list"
+                                      : "option \"%s\" does not take JwksVerify\\ANY_AUDIENCE "
+                                        "(an aud value)",
+                                  name);
+        return 0;
+    }
+    out->p = (const uint8_t *)Z_STRVAL_P(v);
+    out->len = Z_STRLEN_P(v);
+    return 1;
+}
+
+/* A string or (allow_single) a list of strings, each borrowed from the
+ * caller's array, which outlives the call. Issue 14: whatever would turn a
+ * check off by accident is refused here, as jwks_verify:options/1 does: an
+ * empty string, an empty list (unless if_empty is NULL: required's [] is
+ * meaningful) and more than MAX_OPT_LIST values (never truncated). */
+static int
+opt_strings(uint32_t arg, const char *name, zval *v, int allow_single, const char *if_empty,
+            jv_str *out, size_t *n)
 {
     zval *e;
 
     *n = 0;
     if (allow_single && Z_TYPE_P(v) == IS_STRING) {
-        out[0].p = (const uint8_t *)Z_STRVAL_P(v);
-        out[0].len = Z_STRLEN_P(v);
+        if (Z_STRLEN_P(v) == 0) {
+            zend_argument_value_error(arg, "option \"%s\" must not be empty: %s", name, if_empty);
+            return 0;
+        }
         *n = 1;
-        return 1;
+        return opt_string(arg, name, v, &out[0]);
     }
     if (Z_TYPE_P(v) != IS_ARRAY) {
-        zend_argument_type_error(3, "option \"%s\" must be of type %sarray, %s given", name,
+        zend_argument_type_error(arg, "option \"%s\" must be of type %sarray, %s given", name,
                                  allow_single ? "string|" : "", zend_zval_type_name(v));
         return 0;
     }
+    if (zend_hash_num_elements(Z_ARRVAL_P(v)) == 0 && if_empty) {
+        zend_argument_value_error(arg, "option \"%s\" must not be empty: %s", name, if_empty);
+        return 0;
+    }
     if (zend_hash_num_elements(Z_ARRVAL_P(v)) > MAX_OPT_LIST) {
-        zend_argument_value_error(3, "option \"%s\" must have at most %d entries", name,
+        zend_argument_value_error(arg, "option \"%s\" must have at most %d entries", name,
                                   MAX_OPT_LIST);
         return 0;
     }
@@ -293,12 +411,12 @@ opt_strings(const char *name, zval *v, int allow_single, jv_str *out, size_t *n)
     {
         ZVAL_DEREF(e);
         if (Z_TYPE_P(e) != IS_STRING) {
-            zend_argument_type_error(3, "option \"%s\" must hold only strings, %s found", name,
+            zend_argument_type_error(arg, "option \"%s\" must hold only strings, %s found", name,
                                      zend_zval_type_name(e));
             return 0;
         }
-        out[*n].p = (const uint8_t *)Z_STRVAL_P(e);
-        out[*n].len = Z_STRLEN_P(e);
+        if (!opt_string(arg, name, e, &out[*n]))
+            return 0;
         (*n)++;
     }
     ZEND_HASH_FOREACH_END();
@@ -306,20 +424,31 @@ opt_strings(const char *name, zval *v, int allow_single, jv_str *out, size_t *n)
 }
 
 static int
-opt_int(const char *name, zval *v, int64_t min, int64_t max, int64_t *out)
+opt_int(uint32_t arg, const char *name, zval *v, int64_t min, int64_t max, int64_t *out)
 {
     if (Z_TYPE_P(v) != IS_LONG) {
-        zend_argument_type_error(3, "option \"%s\" must be of type int, %s given", name,
+        zend_argument_type_error(arg, "option \"%s\" must be of type int, %s given", name,
                                  zend_zval_type_name(v));
         return 0;
     }
     if ((int64_t)Z_LVAL_P(v) < min || (int64_t)Z_LVAL_P(v) > max) {
         zend_argument_value_error(
-            3, "option \"%s\" must be between " ZEND_LONG_FMT " and " ZEND_LONG_FMT, name,
+            arg, "option \"%s\" must be between " ZEND_LONG_FMT " and " ZEND_LONG_FMT, name,
             (zend_long)min, (zend_long)max);
         return 0;
     }
     *out = Z_LVAL_P(v);
+    return 1;
+}
+
+static int
+opt_max_token_bytes(uint32_t arg, zval *v, size_t *out)
+{
+    int64_t i;
+
+    if (!opt_int(arg, "max_token_bytes", v, 1, MAX_TOKEN_BYTES_LIMIT - 1, &i))
+        return 0;
+    *out = (size_t)i;
     return 1;
 }
 
@@ -329,12 +458,8 @@ opt_algs(zval *v, uint32_t *mask)
     jv_str names[MAX_OPT_LIST];
     size_t n;
 
-    if (!opt_strings("algs", v, 0, names, &n))
+    if (!opt_strings(3, "algs", v, 0, "name the algorithms your issuer signs with", names, &n))
         return 0;
-    if (n == 0) {
-        zend_argument_value_error(3, "option \"algs\" must not be empty");
-        return 0;
-    }
     *mask = 0;
     for (size_t i = 0; i < n; i++) {
         int alg = jv_alg_from_name(names[i].p, names[i].len);
@@ -352,13 +477,13 @@ opt_algs(zval *v, uint32_t *mask)
 }
 
 /* jwks_verify:options/1 in C: unknown options and bad values are caller
- * mistakes (TypeError, ValueError), and the defaults are the secure ones. */
+ * mistakes (TypeError, ValueError), and the defaults are the secure ones:
+ * without aud, a token carrying aud is refused (aud_any stays 0). */
 static int
 get_opts(HashTable *ht, opts_buf *b)
 {
     zend_string *key;
     zval *v;
-    int64_t i;
     int now_set = 0;
 
     memset(&b->o, 0, sizeof(b->o));
@@ -370,7 +495,7 @@ get_opts(HashTable *ht, opts_buf *b)
     ZEND_HASH_FOREACH_STR_KEY_VAL(ht, key, v)
     {
         if (!key) {
-            zend_argument_value_error(3, "must be an array with string keys (%s)", known_options);
+            unknown_option(3, NULL, verify_options, N_OPTIONS(verify_options));
             return 0;
         }
         ZVAL_DEREF(v);
@@ -378,28 +503,40 @@ get_opts(HashTable *ht, opts_buf *b)
             if (!opt_algs(v, &b->o.algs))
                 return 0;
         } else if (zend_string_equals_literal(key, "iss")) {
-            if (!opt_strings("iss", v, 1, b->iss, &b->o.n_iss))
+            if (!opt_strings(3, "iss", v, 1, "leave the option out not to check iss", b->iss,
+                             &b->o.n_iss))
                 return 0;
         } else if (zend_string_equals_literal(key, "aud")) {
-            if (!opt_strings("aud", v, 1, b->aud, &b->o.n_aud))
+            /* RFC 7519 §4.1.3; the opt-out is explicit and unsafe (RFC 8725 §3.9). */
+            if (is_any_audience(v))
+                b->o.aud_any = 1;
+            else if (!opt_strings(3, "aud", v, 1,
+                                  "name your audience, or pass JwksVerify\\ANY_AUDIENCE not to "
+                                  "check aud (unsafe)",
+                                  b->aud, &b->o.n_aud))
                 return 0;
         } else if (zend_string_equals_literal(key, "required")) {
-            if (!opt_strings("required", v, 0, b->required, &b->o.n_required))
+            if (!opt_strings(3, "required", v, 0, NULL, b->required, &b->o.n_required))
                 return 0;
             b->o.required = b->required;
         } else if (zend_string_equals_literal(key, "leeway")) {
-            if (!opt_int("leeway", v, 0, MAX_LEEWAY - 1, &b->o.leeway))
+            if (!opt_int(3, "leeway", v, 0, MAX_LEEWAY - 1, &b->o.leeway))
                 return 0;
         } else if (zend_string_equals_literal(key, "now")) {
             if (Z_TYPE_P(v) != IS_NULL) {
-                if (!opt_int("now", v, -MAX_NOW + 1, MAX_NOW - 1, &b->o.now))
+                if (!opt_int(3, "now", v, -MAX_NOW + 1, MAX_NOW - 1, &b->o.now))
                     return 0;
                 now_set = 1;
             }
         } else if (zend_string_equals_literal(key, "typ")) {
             if (Z_TYPE_P(v) == IS_STRING) {
-                b->typ.p = (const uint8_t *)Z_STRVAL_P(v);
-                b->typ.len = Z_STRLEN_P(v);
+                if (Z_STRLEN_P(v) == 0) {
+                    zend_argument_value_error(3, "option \"typ\" must not be empty: null "
+                                                 "checks nothing");
+                    return 0;
+                }
+                if (!opt_string(3, "typ", v, &b->typ))
+                    return 0;
                 b->o.typ = &b->typ;
             } else if (Z_TYPE_P(v) != IS_NULL) {
                 zend_argument_type_error(3, "option \"typ\" must be of type ?string, %s given",
@@ -407,12 +544,10 @@ get_opts(HashTable *ht, opts_buf *b)
                 return 0;
             }
         } else if (zend_string_equals_literal(key, "max_token_bytes")) {
-            if (!opt_int("max_token_bytes", v, 1, MAX_TOKEN_BYTES_LIMIT - 1, &i))
+            if (!opt_max_token_bytes(3, v, &b->o.max_token_bytes))
                 return 0;
-            b->o.max_token_bytes = (size_t)i;
         } else {
-            zend_argument_value_error(3, "has an unknown option \"%.*s\" (known: %s)",
-                                      (int)MIN(ZSTR_LEN(key), 64), ZSTR_VAL(key), known_options);
+            unknown_option(3, key, verify_options, N_OPTIONS(verify_options));
             return 0;
         }
     }
@@ -624,6 +759,68 @@ PHP_FUNCTION(JwksVerify_verify_jws)
 }
 
 /* ---------------------------------------------------------------------------
+ * peek_unverified, reasons
+ */
+
+/* jv_token_peek: the header and claims of a token nothing was checked of
+ * (jwks_verify:peek_unverified/2). Never for an authorization decision. */
+PHP_FUNCTION(JwksVerify_peek_unverified)
+{
+    zend_string *tok, *key;
+    HashTable *options = NULL;
+    size_t max = 0; /* the core's default */
+    jv_result r;
+    jv_err rc;
+    conv_err ce;
+    zval header, claims, *v;
+
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+    Z_PARAM_STR(tok)
+    Z_PARAM_OPTIONAL
+    Z_PARAM_ARRAY_HT(options)
+    ZEND_PARSE_PARAMETERS_END();
+
+    if (options) {
+        ZEND_HASH_FOREACH_STR_KEY_VAL(options, key, v)
+        {
+            ZVAL_DEREF(v);
+            if (!key || !zend_string_equals_literal(key, "max_token_bytes")) {
+                unknown_option(2, key, peek_options, N_OPTIONS(peek_options));
+                RETURN_THROWS();
+            }
+            if (!opt_max_token_bytes(2, v, &max))
+                RETURN_THROWS();
+        }
+        ZEND_HASH_FOREACH_END();
+    }
+    memset(&r, 0, sizeof(r));
+    rc = jv_token_peek((const uint8_t *)ZSTR_VAL(tok), ZSTR_LEN(tok), max, &r);
+    if (rc != JV_OK) {
+        throw_reason(jv_err_name(rc), NULL, 0, NULL);
+    } else if ((ce = json_zval(r.header, &header)) != CONV_OK) {
+        throw_conv("bad_header", ce);
+    } else if ((ce = json_zval(r.claims, &claims)) != CONV_OK) {
+        zval_ptr_dtor(&header);
+        throw_conv("bad_payload", ce);
+    } else {
+        array_init_size(return_value, 2);
+        add_assoc_zval(return_value, "header", &header); /* the array owns both */
+        add_assoc_zval(return_value, "claims", &claims);
+    }
+    jv_result_clear(&r);
+}
+
+/* Every reason the core can give, in its order (jwks_verify:reasons/0), with
+ * the message an exception carries. */
+PHP_FUNCTION(JwksVerify_reasons)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+    array_init_size(return_value, JV_ERR__COUNT - 1);
+    for (int e = JV_OK + 1; e < JV_ERR__COUNT; e++)
+        add_assoc_string(return_value, jv_err_name((jv_err)e), message_of(jv_err_name((jv_err)e)));
+}
+
+/* ---------------------------------------------------------------------------
  * VerificationException
  */
 
@@ -686,6 +883,10 @@ static PHP_MINIT_FUNCTION(jwks_verify)
     keyset_handlers.free_obj = keyset_free;
     keyset_handlers.clone_obj = NULL; /* immutable: a copy would be the same set */
     exception_ce = register_class_JwksVerify_VerificationException(spl_ce_UnexpectedValueException);
+    /* Here, not in the stub: gen_stub would register it with strlen, which
+     * stops at the leading NUL. */
+    REGISTER_NS_STRINGL_CONSTANT("JwksVerify", "ANY_AUDIENCE", ANY_AUDIENCE,
+                                 sizeof(ANY_AUDIENCE) - 1, CONST_CS | CONST_PERSISTENT);
     return SUCCESS;
 }
 

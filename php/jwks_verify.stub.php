@@ -8,6 +8,13 @@
  */
 
 namespace JwksVerify {
+    /*
+     * const ANY_AUDIENCE: string, registered in MINIT (jwks_verify.c), since its
+     * value starts with a NUL byte, which gen_stub's registration would cut off.
+     * As 'aud' => ANY_AUDIENCE it turns the audience check off (unsafe, RFC 8725
+     * §3.9); no token can carry the value, so it never stands for an audience.
+     */
+
     /**
      * A parsed JWKS: immutable, made only by fromJwks().
      *
@@ -51,4 +58,20 @@ namespace JwksVerify {
      * @return array{header: array, payload: string}
      */
     function verify_jws(string $jws, KeySet $keys, array $options = []): array {}
+
+    /**
+     * UNVERIFIED: decodes a token's header and claims and checks nothing else
+     * (no key, no signature, no alg, no claim). Never for an authorization
+     * decision: anyone can forge what it returns. The only option is max_token_bytes.
+     *
+     * @return array{header: array, claims: array}
+     */
+    function peek_unverified(string $jwt, array $options = []): array {}
+
+    /**
+     * Every reason the core gives, in its order, with the exception's message.
+     *
+     * @return array<string, string>
+     */
+    function reasons(): array {}
 }

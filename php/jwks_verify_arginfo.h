@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 6713eabbe72e3b87c830e830e0d30d2b09eb7ae0 */
+ * Stub hash: 1ac600ffa5d8d676801dff349a95e71ba0575fac */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_JwksVerify_verify, 0, 2, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO(0, jwt, IS_STRING, 0)
@@ -13,6 +13,14 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_JwksVerify_verify_jws, 0, 2, IS_
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 0, "[]")
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_JwksVerify_peek_unverified, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, jwt, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 0, "[]")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_JwksVerify_reasons, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_JwksVerify_KeySet___construct, 0, 0, 0)
 ZEND_END_ARG_INFO()
 
@@ -20,8 +28,7 @@ ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_JwksVerify_KeySet_fromJwks,
 	ZEND_ARG_TYPE_INFO(0, json, IS_STRING, 0)
 ZEND_END_ARG_INFO()
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_JwksVerify_KeySet_info, 0, 0, IS_ARRAY, 0)
-ZEND_END_ARG_INFO()
+#define arginfo_class_JwksVerify_KeySet_info arginfo_JwksVerify_reasons
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_JwksVerify_VerificationException_getReason, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
@@ -32,6 +39,8 @@ ZEND_END_ARG_INFO()
 
 ZEND_FUNCTION(JwksVerify_verify);
 ZEND_FUNCTION(JwksVerify_verify_jws);
+ZEND_FUNCTION(JwksVerify_peek_unverified);
+ZEND_FUNCTION(JwksVerify_reasons);
 ZEND_METHOD(JwksVerify_KeySet, __construct);
 ZEND_METHOD(JwksVerify_KeySet, fromJwks);
 ZEND_METHOD(JwksVerify_KeySet, info);
@@ -42,6 +51,8 @@ ZEND_METHOD(JwksVerify_VerificationException, getDetail);
 static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("JwksVerify", verify, JwksVerify_verify, arginfo_JwksVerify_verify)
 	ZEND_NS_FALIAS("JwksVerify", verify_jws, JwksVerify_verify_jws, arginfo_JwksVerify_verify_jws)
+	ZEND_NS_FALIAS("JwksVerify", peek_unverified, JwksVerify_peek_unverified, arginfo_JwksVerify_peek_unverified)
+	ZEND_NS_FALIAS("JwksVerify", reasons, JwksVerify_reasons, arginfo_JwksVerify_reasons)
 	ZEND_FE_END
 };
 

@@ -53,15 +53,18 @@ php/Makefile: php/configure php/Makefile.frag
 	$(Q)cd php && ./configure --with-php-config=$(PHP_CONFIG) >configure.log 2>&1 || \
 	  { tail -30 configure.log; exit 1; }
 
-# What the Erlang API answers, from a plain erlc build of its two modules and the NIF
-# (no Mix needed); ebin/../priv is where jwks_verify_nif looks for the NIF.
-$(PHP_PARITY): $(NIF) src/jwks_verify.erl src/jwks_verify_nif.erl src/jwks_verify_opts.hrl \
+# What the Erlang API answers, from a plain erlc build of the modules it needs (the API,
+# its NIF loader and caller-mistake module, and the guard for its details strings) and the
+# NIF (no Mix needed); ebin/../priv is where jwks_verify_nif looks for the NIF.
+PHP_PARITY_ERL := src/jwks_verify.erl src/jwks_verify_nif.erl src/jwks_verify_badarg.erl \
+	src/jwks_verify_guard.erl
+$(PHP_PARITY): $(NIF) $(PHP_PARITY_ERL) src/jwks_verify_opts.hrl \
 		test/vectors/hostile.eterm test/fixtures/jwks.json $(wildcard test/fixtures/tokens/*.jwt) \
 		php/tests/parity/export.exs
 	@mkdir -p $(PHP_BUILD)/erl/ebin
 	@ln -sfn $(abspath $(PRIV)) $(PHP_BUILD)/erl/priv
 	@echo " ERLC $(PHP_BUILD)/erl/ebin"
-	$(Q)erlc -I src -o $(PHP_BUILD)/erl/ebin src/jwks_verify.erl src/jwks_verify_nif.erl
+	$(Q)erlc -I src -o $(PHP_BUILD)/erl/ebin $(PHP_PARITY_ERL)
 	$(Q)elixir -pa $(PHP_BUILD)/erl/ebin php/tests/parity/export.exs $@
 
 PHP_TEST_SUMMARY = { n[$$1] = $$2 } END { printf "%s: %d passed, %d failed, %d skipped\n", \

@@ -3,9 +3,11 @@ Claims as an associative array: integers exact, never a silent float; JSON types
 --DESCRIPTION--
 Guards the conversion of the verified payload: objects become associative arrays (numeric
 member names become int keys, as json_decode does), int64 values come back exactly,
-fractions and exponents as floats, and an integer beyond PHP's int range or a number
-beyond a float's is refused (bad_payload; bad_header in verify_jws's header) rather than
-rounded. Also verify_jws(), which hands back the header and the payload bytes untouched.
+fractions and exponents as floats, and an integer beyond PHP's int range is refused
+(bad_payload; bad_header in verify_jws's header) rather than rounded. A number beyond a
+double's range never gets here: the core's JSON layer refuses it (bad_payload, exp
+included, before any claim is read). Also verify_jws(), which hands back the header and
+the payload bytes untouched.
 --EXTENSIONS--
 jwks_verify
 --FILE--
@@ -118,9 +120,9 @@ same as json_decode: true
 one past int64 max  bad_payload: a number is an integer beyond PHP's int range
 one past int64 min  bad_payload: a number is an integer beyond PHP's int range
 a 40-digit integer  bad_payload: a number is an integer beyond PHP's int range
-beyond a float      bad_payload: a number is beyond the range of a float
+beyond a float      bad_payload: the token's payload is not a strict JSON object of claims
 exp 2^63            invalid_claim: a claim has an invalid value: "exp"
-exp 1e400           invalid_claim: a claim has an invalid value: "exp"
+exp 1e400           bad_payload: the token's payload is not a strict JSON object of claims
 exp a fraction      invalid_claim: a claim has an invalid value: "exp"
 exp a string        invalid_claim: a claim has an invalid value: "exp"
 verify_jws: {"alg":"RS256","typ":"JWT","kid":"rsa-2048"} true

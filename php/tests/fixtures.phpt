@@ -3,7 +3,8 @@ Every algorithm, with tokens signed by the openssl CLI (test/fixtures)
 --DESCRIPTION--
 Guards verification of RS256/384/512, PS256/384/512, ES256/384/512 and EdDSA against
 tokens that an implementation independent of the core signed (test/fixtures/gen.sh),
-the RS256-only default of algs, and the key set's refusal of the 1024-bit RSA key.
+the RS256-only default of algs, and the key set's refusal of the 1024-bit RSA key. The
+tokens carry aud "api://default", so every verification names that audience.
 --EXTENSIONS--
 jwks_verify
 --FILE--
@@ -21,12 +22,14 @@ foreach (glob(jv_root() . '/test/fixtures/tokens/*.jwt') as $file) {
     $name = basename($file, '.jwt');
     $tok = jv_fixture_token($name);
     $all = jv_outcome(function () use ($tok, $ks, $want, $name) {
-        $claims = JwksVerify\verify($tok, $ks, ['algs' => JV_ALL_ALGS, 'now' => JV_FIXTURE_NOW]);
+        $claims = JwksVerify\verify($tok, $ks, ['algs' => JV_ALL_ALGS, 'now' => JV_FIXTURE_NOW,
+                                                'aud' => 'api://default']);
         if ($claims !== $want + ['jti' => $name]) {
             throw new RuntimeException('claims differ: ' . json_encode($claims));
         }
     });
-    $default = jv_outcome(fn () => JwksVerify\verify($tok, $ks, ['now' => JV_FIXTURE_NOW]));
+    $default = jv_outcome(fn () => JwksVerify\verify($tok, $ks, ['now' => JV_FIXTURE_NOW,
+                                                                 'aud' => 'api://default']));
     printf("%-10s all algs: %-17s default algs: %s\n", $name, $all, $default);
 }
 ?>

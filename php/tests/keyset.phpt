@@ -48,7 +48,7 @@ $ks = KeySet::fromJwks('{"keys":[' . implode(',', array_fill(0, 10000, $entry)) 
 echo '10 000 keys        ', count($ks->info()), " entries, first refused for: {$ks->info()[0]['status']}\n";
 $ks = KeySet::fromJwks('{"keys":[]}');
 echo 'no keys            ', count($ks->info()), " entries; a token: ",
-    jv_outcome(fn () => JwksVerify\verify(jv_fixture_token('rs256'), $ks, ['now' => JV_FIXTURE_NOW])), "\n";
+    jv_outcome(fn () => JwksVerify\verify(jv_fixture_token('rs256'), $ks, ['now' => JV_FIXTURE_NOW, 'aud' => 'api://default'])), "\n";
 
 echo "-- cache\n";
 ini_set('jwks_verify.keyset_cache', '4');
@@ -65,7 +65,7 @@ echo 'six other documents: ', since($base), "\n";
 KeySet::fromJwks($jwks);
 echo 'the first again, evicted: ', since($base), "\n";
 $tok = jv_fixture_token('es256');
-echo 'the evicted set still verifies: ', jv_outcome(fn () => JwksVerify\verify($tok, $a, ['algs' => ['ES256'], 'now' => JV_FIXTURE_NOW])), "\n";
+echo 'the evicted set still verifies: ', jv_outcome(fn () => JwksVerify\verify($tok, $a, ['algs' => ['ES256'], 'now' => JV_FIXTURE_NOW, 'aud' => 'api://default'])), "\n";
 unset($a, $b);
 
 ini_set('jwks_verify.keyset_cache', '0');

@@ -24,7 +24,10 @@ use function JwksVerify\verify;
  */
 final class BearerGuard
 {
-    /** The stable details strings of Plug.Core's table, one per reason. */
+    /**
+     * The stable details strings of the guard's table (jwks_verify_guard:reasons/0, which the
+     * Plug uses), one per reason; parity.phpt holds them to it.
+     */
     private const DETAILS = [
         'missing_token' => 'missing bearer token',
         'malformed_authorization' => 'malformed authorization header',
@@ -44,6 +47,7 @@ final class BearerGuard
         'key_alg_mismatch' => 'key algorithm mismatch',
         'key_type_mismatch' => 'key type mismatch',
         'key_not_for_signing' => 'key not for signing',
+        'private_key' => 'private key in jwks',
         'rsa_key_too_small' => 'rsa key too small',
         'weak_rsa_exponent' => 'weak rsa exponent',
         'roca_weak_key' => 'weak rsa key',
@@ -61,6 +65,10 @@ final class BearerGuard
         'issued_in_future' => 'token issued in the future',
         'invalid_issuer' => 'invalid issuer',
         'invalid_audience' => 'invalid audience',
+        'jwks_too_large' => 'jwks too large',
+        'bad_json' => 'jwks is not json',
+        'bad_jwks' => 'invalid jwks',
+        'too_many_keys' => 'too many keys in jwks',
         'jwks_unavailable' => 'jwks unavailable',
         'internal_error' => 'internal error',
     ];

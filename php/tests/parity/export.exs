@@ -1,14 +1,19 @@
 # Exports the Erlang API's answers for the PHP parity test (parity.phpt):
 # every case of the hostile corpus (test/vectors/hostile.eterm) and every
 # fixture token (test/fixtures) under a few option sets, each with what
-# jwks_verify:verify/3, verify_jws/3, key_set/1 or key_set_info/1 answered.
-# The PHP test runs the same inputs through the extension and asserts the same
-# reason (and claim name), or the same claims.
+# jwks_verify:verify/3, verify_jws/3, key_set/1 or key_set_info/1 answered,
+# and every one of those tokens again through peek_unverified/2. The PHP test
+# runs the same inputs through the extension and asserts the same reason (and
+# claim name), or the same claims. Also jwks_verify:reasons/0 and the guard's
+# details strings (jwks_verify_guard:reasons/0), which the PHP example repeats.
 #
 #   elixir -pa EBIN php/tests/parity/export.exs OUT.json
 #
-# EBIN holds jwks_verify.beam and jwks_verify_nif.beam with ../priv holding the
-# NIF (php/php.mk builds it that way, without Mix). Inputs stay templates (the
+# EBIN holds jwks_verify, jwks_verify_nif, jwks_verify_badarg and
+# jwks_verify_guard with ../priv holding the NIF (php/php.mk builds it that
+# way, without Mix). Every option set is one jwks_verify:options/1 accepts:
+# `aud' wherever the tokens carry one, or the opt-out `aud => any' (written
+# {"any_audience": true}, never the string "any"). Inputs stay templates (the
 # corpus's own language, test/vectors/README.md) so that the file is small;
 # every byte string is base64 ({"b": ...}) since tokens need not be UTF-8.
 defmodule JwksVerify.PhpParity.Export do
@@ -28,21 +33,27 @@ defmodule JwksVerify.PhpParity.Export do
         export(c, answer(c, named, key_sets))
       end
 
+    fixtures = fixture_cases()
+
     doc = %{
       "named" => Map.new(named, fn {name, tmpl} -> {Atom.to_string(name), tmpl(tmpl)} end),
-      "cases" => hostile ++ fixture_cases()
+      "cases" => hostile ++ fixtures ++ peek_cases(hostile ++ fixtures),
+      "reasons" => Enum.map(:jwks_verify.reasons(), &Atom.to_string/1),
+      "guard_details" => Map.new(:jwks_verify_guard.reasons(), fn {r, d} -> {Atom.to_string(r), d} end)
     }
 
     File.write!(out, :jiffy.encode(doc))
     IO.puts("wrote #{out}: #{length(doc["cases"])} cases with the Erlang API's answers")
   end
 
-  # The fixture tokens (signed by the openssl CLI) under option sets that
-  # accept them and that refuse them, each for one reason.
+  # The fixture tokens (signed by the openssl CLI, all with aud
+  # "api://default") under option sets that accept them and that refuse them,
+  # each for one reason: every set names the audience but those about aud.
   defp fixture_cases do
     dir = Path.join(@root, "test/fixtures")
     jwks = File.read!(Path.join(dir, "jwks.json"))
     ks = key_set!(jwks)
+    aud = %{aud: "api://default"}
 
     opt_sets = [
       {"all-algs", %{algs: @all_algs, now: @fixture_now}},
@@ -50,22 +61,48 @@ defmodule JwksVerify.PhpParity.Export do
       {"iss-aud", %{algs: @all_algs, now: @fixture_now, iss: "https://issuer.example",
                     aud: ["x", "api://default"]}},
       {"wrong-iss", %{algs: @all_algs, now: @fixture_now, iss: ["https://other.example"]}},
-      {"wrong-aud", %{algs: @all_algs, now: @fixture_now, aud: "api://other"}},
       {"expired", %{algs: @all_algs, now: 1_700_003_600}},
       {"expired-leeway", %{algs: @all_algs, now: 1_700_003_600, leeway: 1}},
       {"not-yet", %{algs: @all_algs, now: 1_699_999_999}},
       {"required-sub", %{algs: @all_algs, now: @fixture_now, required: ["exp", "sub", "nonce"]}},
+      {"required-none", %{algs: @all_algs, now: @fixture_now, required: []}},
       {"typ-jwt", %{algs: @all_algs, now: @fixture_now, typ: "JWT"}},
       {"typ-other", %{algs: @all_algs, now: @fixture_now, typ: "at+jwt"}},
       {"small-max", %{algs: @all_algs, now: @fixture_now, max_token_bytes: 100}}
     ]
+    |> Enum.map(fn {set, opts} -> {set, Map.merge(aud, opts)} end)
+
+    aud_sets = [
+      {"no-aud", %{algs: @all_algs, now: @fixture_now}},
+      {"wrong-aud", %{algs: @all_algs, now: @fixture_now, aud: "api://other"}},
+      {"any-aud", %{algs: @all_algs, now: @fixture_now, aud: :any}}
+    ]
 
     for file <- Enum.sort(Path.wildcard(Path.join(dir, "tokens/*.jwt"))),
-        {set, opts} <- opt_sets do
+        {set, opts} <- opt_sets ++ aud_sets do
       token = file |> File.read!() |> String.trim()
       c = %{id: "fixtures/#{Path.basename(file, ".jwt")}/#{set}", what: :jwt,
             note: "openssl CLI fixture", jwks: jwks, token: token, opts: opts}
       export(c, encode_answer(:jwt, :jwks_verify.verify(token, ks, opts)))
+    end
+  end
+
+  # peek_unverified/2 of every token above, with the case's max_token_bytes:
+  # nothing but the size, the segments, base64url and the JSON layer decides.
+  defp peek_cases(cases) do
+    uniq = Enum.uniq_by(cases, &{&1["token"], &1["opts"]["max_token_bytes"]})
+
+    for %{"what" => what, "token" => tmpl} = c <- uniq, what in ["jwt", "jws"] do
+      opts = Map.take(c["opts"], ["max_token_bytes"])
+      peek_opts = Map.new(opts, fn {"max_token_bytes", n} -> {:max_token_bytes, n} end)
+      answer =
+        case :jwks_verify.peek_unverified(expand_json(tmpl), peek_opts) do
+          {:ok, %{header: h, claims: cl}} -> %{"ok" => %{"header" => json(h), "claims" => json(cl)}}
+          error -> encode_answer(:peek, error)
+        end
+
+      %{"id" => "peek/" <> c["id"], "what" => "peek", "note" => c["note"], "opts" => opts,
+        "token" => tmpl, "erlang" => answer}
     end
   end
 
@@ -123,6 +160,7 @@ defmodule JwksVerify.PhpParity.Export do
 
   defp opts(o) do
     Map.new(o, fn
+      {:aud, :any} -> {"aud", %{"any_audience" => true}}
       {k, v} when is_binary(v) -> {Atom.to_string(k), b(v)}
       {k, v} when is_list(v) -> {Atom.to_string(k), Enum.map(v, &b/1)}
       {k, :undefined} -> {Atom.to_string(k), nil}
@@ -146,6 +184,15 @@ defmodule JwksVerify.PhpParity.Export do
   defp tmpl({:repeat, t, n}), do: %{"repeat" => [tmpl(t), n]}
   defp tmpl({:b64, t}), do: %{"b64" => tmpl(t)}
   defp tmpl({:seq, before, aft, from, to, sep}), do: %{"seq" => [b(before), b(aft), from, to, b(sep)]}
+
+  # A template as tmpl/1 wrote it, expanded (for the peek cases).
+  defp expand_json(%{"b" => b}), do: Base.decode64!(b)
+  defp expand_json(%{"cat" => parts}), do: IO.iodata_to_binary(Enum.map(parts, &expand_json/1))
+  defp expand_json(%{"repeat" => [t, n]}), do: :binary.copy(expand_json(t), n)
+  defp expand_json(%{"b64" => t}), do: Base.url_encode64(expand_json(t), padding: false)
+
+  defp expand_json(%{"seq" => [before, aft, from, to, sep]}),
+    do: expand({:seq, expand_json(before), expand_json(aft), from, to, expand_json(sep)})
 
   defp expand(b) when is_binary(b), do: b
   defp expand({:cat, parts}), do: IO.iodata_to_binary(Enum.map(parts, &expand/1))
