@@ -209,13 +209,15 @@ peek_unverified(Token) ->
 -spec peek_unverified(binary(), #{max_token_bytes => pos_integer()}) ->
     {ok, #{header := claims(), claims := claims()}} | {error, reason()}.
 peek_unverified(Token, Opts) when is_binary(Token), is_map(Opts) ->
-    Max = case maps:to_list(Opts) of
-              [] -> 0;
-              [{max_token_bytes, N}] when is_integer(N), N > 0, N < 1 bsl 30 -> N;
-              [{max_token_bytes, N}] ->
+    case maps:keys(maps:without([max_token_bytes], Opts)) of
+        [Unknown | _] -> jwks_verify_badarg:unknown_option(Unknown, [max_token_bytes]);
+        [] -> ok
+    end,
+    Max = case Opts of
+              #{max_token_bytes := N} when is_integer(N), N > 0, N < 1 bsl 30 -> N;
+              #{max_token_bytes := N} ->
                   jwks_verify_badarg:bad_value(max_token_bytes, N, "a positive integer (bytes)");
-              [{Key, _} | _] ->
-                  jwks_verify_badarg:unknown_option(Key, [max_token_bytes])
+              #{} -> 0
           end,
     case jwks_verify_nif:peek_unverified(Token, Max) of
         {ok, {Header, Claims}} -> {ok, #{header => Header, claims => Claims}};

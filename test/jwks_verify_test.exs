@@ -1103,6 +1103,10 @@ defmodule JwksVerifyTest do
         JwksVerify.peek_unverified(token, aud: "x")
       end
 
+      assert_raise ArgumentError, ~r/unknown option :aud;/, fn ->
+        JwksVerify.peek_unverified(token, max_token_bytes: size, aud: "x")
+      end
+
       assert_raise ArgumentError, ~r/option :max_token_bytes/, fn ->
         JwksVerify.peek_unverified(token, max_token_bytes: 0)
       end
