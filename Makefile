@@ -120,5 +120,5 @@ format:
 clean:
 	rm -rf $(BUILD) $(NIF)
 
--include $(wildcard fuzz/fuzz.mk bench/bench.mk demo.mk)
+-include $(wildcard fuzz/fuzz.mk bench/bench.mk demo.mk php/php.mk)
 -include $(CORE_OBJ:.o=.d) $(NIF_OBJ:.o=.d)

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 
 #include <erl_nif.h>
 
@@ -300,6 +299,17 @@ typedef struct {
 /* The record jwks_verify:options/1 made: {jwks_verify_opts, Algs, Iss, Aud,
  * Leeway, Now, Required, Typ, MaxTokenBytes}, Aud a list or the atom any; the
  * Erlang side validated it, this only refuses what would be unsafe to read. */
+/* Erlang system time, the clock erlang:system_time/1 and the cache read:
+ * time(NULL) is the OS clock, which the VM's time correction lets drift
+ * apart by a fraction of a second, enough to call a fresh iat "in the future". */
+static ErlNifSInt64
+erlang_system_seconds(void)
+{
+    ErlNifTime ns = enif_monotonic_time(ERL_NIF_NSEC) + enif_time_offset(ERL_NIF_NSEC);
+
+    return (ErlNifSInt64)(ns >= 0 ? ns / 1000000000 : -((-ns + 999999999) / 1000000000));
+}
+
 static int
 get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
 {
@@ -328,7 +338,7 @@ get_opts(ErlNifEnv *env, ERL_NIF_TERM t, opts_buf *b)
         return 0;
     }
     if (enif_is_identical(f[5], am_undefined))
-        now = (ErlNifSInt64)time(NULL);
+        now = erlang_system_seconds();
     else if (!enif_get_int64(env, f[5], &now) || now >= (1LL << 62) || now <= -(1LL << 62))
         return 0;
     if (!enif_is_identical(f[7], am_undefined)) {
@@ -419,14 +429,15 @@ static ERL_NIF_TERM
 peek_run(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     ErlNifBinary tok;
+    unsigned long max;
     jv_result r;
     jv_err rc;
     ERL_NIF_TERM out, header, claims;
 
     (void)argc;
-    if (!enif_inspect_binary(env, argv[0], &tok))
+    if (!enif_inspect_binary(env, argv[0], &tok) || !enif_get_ulong(env, argv[1], &max))
         return enif_make_badarg(env);
-    rc = jv_token_peek(tok.data, tok.size, 0, &r);
+    rc = jv_token_peek(tok.data, tok.size, max, &r);
     if (rc != JV_OK)
         out = error_term(env, rc, NULL, 0);
     else if (!json_term(env, r.header, &header))
@@ -483,7 +494,7 @@ static ErlNifFunc nif_funcs[] = {
     {"key_set", 1, nif_key_set, ERL_NIF_DIRTY_JOB_CPU_BOUND},
     {"key_set_info", 1, nif_key_set_info, 0},
     {"verify", 4, nif_verify, 0}, /* moves itself to a dirty scheduler when heavy */
-    {"peek_unverified", 1, nif_peek_unverified, 0}, /* dirty when large, as verify */
+    {"peek_unverified", 2, nif_peek_unverified, 0}, /* dirty when large, as verify */
     {"verify_scheduler", 1, nif_verify_scheduler, 0},
     {"reasons", 0, nif_reasons, 0},
 };

@@ -240,15 +240,22 @@ defmodule JwksVerify do
         JwksVerify.verify(token, cache, iss: iss, aud: "my-api")
       end
 
-  The parsing is the strict one of `verify/3`: a token over 32768 bytes is
+  The parsing is the strict one of `verify/3`: a token over `:max_token_bytes`
+  (the one option, defaults to `32768`, as for `verify/3`) is
   `:token_too_large` before any parsing, then `:malformed_token`, `:bad_base64`
   (any segment, the signature's too), `:bad_header` and `:bad_payload` (not a
   UTF-8 JSON object without duplicate members, nested at most 32 deep, numbers
   within the double range).
   """
-  @spec peek_unverified(binary()) ::
+  @spec peek_unverified(binary(), max_token_bytes: pos_integer()) ::
           {:ok, %{header: map(), claims: claims()}} | {:error, reason()}
-  def peek_unverified(token), do: call(fn -> :jwks_verify.peek_unverified(token) end)
+  def peek_unverified(token, opts \\ []) do
+    unless Keyword.keyword?(opts) do
+      raise ArgumentError, "expected options as a keyword list, got: #{inspect(opts)}"
+    end
+
+    call(fn -> :jwks_verify.peek_unverified(token, Map.new(opts)) end)
+  end
 
   @doc """
   Checks that verified claims grant every scope in `required`, for per-action

@@ -14,7 +14,7 @@
 %% Verification
 -export([verify/3, verify_jws/3]).
 %% Reading a token WITHOUT verifying it (logging, choosing a key set)
--export([peek_unverified/1]).
+-export([peek_unverified/1, peek_unverified/2]).
 %% Authorization on verified claims
 -export([check_scopes/2]).
 %% Options
@@ -203,12 +203,31 @@ run(Token, _KeySet, _Opts, _Mode) ->
 %% the payload).
 -spec peek_unverified(binary()) ->
     {ok, #{header := claims(), claims := claims()}} | {error, reason()}.
-peek_unverified(Token) when is_binary(Token) ->
-    case jwks_verify_nif:peek_unverified(Token) of
+peek_unverified(Token) ->
+    peek_unverified(Token, #{}).
+
+%% @doc {@link peek_unverified/1} with the size limit `verify' was given:
+%% `#{max_token_bytes => N}' (the only option; default 32768).
+-spec peek_unverified(binary(), #{max_token_bytes => pos_integer()}) ->
+    {ok, #{header := claims(), claims := claims()}} | {error, reason()}.
+peek_unverified(Token, Opts) when is_binary(Token), is_map(Opts) ->
+    case maps:keys(maps:without([max_token_bytes], Opts)) of
+        [Unknown | _] -> jwks_verify_badarg:unknown_option(Unknown, [max_token_bytes]);
+        [] -> ok
+    end,
+    Max = case Opts of
+              #{max_token_bytes := N} when is_integer(N), N > 0, N < 1 bsl 30 -> N;
+              #{max_token_bytes := N} ->
+                  jwks_verify_badarg:bad_value(max_token_bytes, N, "a positive integer (bytes)");
+              #{} -> 0
+          end,
+    case jwks_verify_nif:peek_unverified(Token, Max) of
         {ok, {Header, Claims}} -> {ok, #{header => Header, claims => Claims}};
         Error -> Error
     end;
-peek_unverified(Token) ->
+peek_unverified(Token, Opts) when is_binary(Token) ->
+    jwks_verify_badarg:bad_argument(options, Opts, "a map");
+peek_unverified(Token, _Opts) ->
     jwks_verify_badarg:bad_argument(token, Token, "a compact JWT as a binary").
 
 not_a_key_set(KeySet) ->

@@ -1,7 +1,8 @@
 %% @doc A JWKS cache: one process per issuer, its key set in ETS.
 %%
-%% The process fetches the issuer's JWKS over HTTPS (OTP `httpc', peer and
-%% hostname verified against the system CA store), parses it once into a key
+%% The process fetches the issuer's JWKS over HTTPS (its own HTTP/1.1 client
+%% on `gen_tcp'/`ssl', peer and hostname verified against the system CA
+%% store; only a 200's body is read, within `max_body_bytes'), parses it once into a key
 %% set (a NIF resource) and stores it in a named, protected ETS table with
 %% `read_concurrency'. {@link verify/4} (what `jwks_verify:verify/3' calls
 %% when given a cache name) reads the table itself and never messages the
@@ -9,10 +10,38 @@
 %% asks for one refetch, which all concurrent callers share (single flight),
 %% which is rate-limited, and whose answer comes back inline.
 %%
+%% At boot, `start_link' returns before the first fetch ends (unless
+%% `await_first_fetch'): a verification that finds no usable key set while
+%% a fetch is under way joins it (one request however many callers) and
+%% gets its verdict once the fetch ends, `{error, jwks_unavailable}' if it
+%% failed; while the cache backs off, such callers fail at once and ask for
+%% nothing. A name no cache runs under answers `{error, jwks_unavailable}'
+%% too and logs a warning (once a minute per name). After a reload of the
+%% NIF library the key set is built again from its source when a caller
+%% first finds it refused.
+%%
 %% Faults: a failed, malformed, oversized or empty fetch never replaces a good
 %% key set; the last good one keeps serving (stale) up to `stale_ceiling', then
 %% the cache fails closed with `{error, jwks_unavailable}'. Retries back off
 %% exponentially with jitter. The cache starts even when the issuer is down.
+%%
+%% == Issuer and discovery ==
+%% With the `issuer' option the cache knows its issuer: a verification
+%% through it without an `iss' option requires that `iss' (an `iss' option
+%% still wins), and {@link issuer/1} answers it. `issuer' beside `jwks_uri',
+%% `jwks' or `jwks_file' only names the issuer; `issuer' alone makes the
+%% cache read the issuer's metadata (OpenID Connect Discovery 1.0, else
+%% RFC 8414) for its `jwks_uri': `{Issuer}/.well-known/openid-configuration'
+%% (a terminating "/" of the issuer removed first), else
+%% `/.well-known/oauth-authorization-server' inserted between host and path.
+%% The document must name exactly the configured issuer and an `https'
+%% `jwks_uri' (unless `allow_http'); it is fetched under the JWKS's TLS,
+%% size, redirect and time limits, read again
+%% after its own freshness
+%% (`Cache-Control' or `Expires', else a day) and on {@link refresh/1}. A
+%% failed re-read keeps the known `jwks_uri' (and so the key set), and shows
+%% in `info' as `discovery => #{last_error => Reason}'; until a first
+%% document is accepted, fetches fail with `{discovery, Reason}'.
 %%
 %% == Storage ==
 %% The table is named after the cache and holds these rows (records and
@@ -21,6 +50,7 @@
 %% {key_set, KeySet, ExpiresAt, UnusableAt, Generation, TokenCache}   % #key_set{}
 %% {kid_gate, NextRefetchAt, Deferred, InFlight, CallTimeout}        % #kid_gate{}
 %% {{negative, Kid}, Until}                                           % ?NEGATIVE(Kid, Until)
+%% {issuer, Issuer}                                                   % ?ISSUER(Issuer)
 %% '''
 %% Times are `erlang:monotonic_time(millisecond)' (`infinity' for a static
 %% source): the key set is fresh before `ExpiresAt' and unusable from
@@ -28,8 +58,10 @@
 %% a caller with an unknown kid whether it may ask for a refetch: not before
 %% `NextRefetchAt' when one is already queued (`Deferred') and none is under
 %% way (`InFlight'); it waits at most `CallTimeout' for the answer. A
-%% negative kid asks for no refetch until `Until'. `TokenCache' is
-%% `undefined' or `{Tid, MaxEntries}' of a public table of
+%% negative kid asks for no refetch until `Until'. The issuer row is
+%% written once at start, when the cache has an `issuer'. `TokenCache' is
+%% `undefined' or `{Tid, MaxEntries}' of a protected table (written by the
+%% process only, after it verified the token itself) of
 %% `{TokenHash, Opts, Generation, Exp, Nbf, Iat, DropAt, Claims}'
 %% (`?TOKEN(...)'; `TokenHash' the SHA-256 of the token, `Opts' the prepared
 %% options less `now', `DropAt' the exp plus leeway in seconds).
@@ -40,14 +72,15 @@
 %% `jwks_verify_cache_misses' (kid misses, negative kids); it writes every
 %% row through `jwks_verify_cache_table', and callers read them in their own
 %% process with `jwks_verify_cache_reader'. `jwks_verify_cache_http' fetches
-%% (and reads a response's freshness), `jwks_verify_cache_opts' checks the
+%% (and reads a response's freshness), `jwks_verify_cache_discovery' finds
+%% the JWKS URL from the issuer's metadata, `jwks_verify_cache_opts' checks the
 %% options, `jwks_verify_cache_report' logs and emits telemetry.
 -module(jwks_verify_cache).
 
 %% Starting and stopping
 -export([start_link/2, child_spec/1, stop/1]).
 %% Verification: readers use ETS only
--export([verify/4, key_set/1]).
+-export([verify/4, key_set/1, issuer/1]).
 %% Health and control
 -export([status/1, info/1, refresh/1]).
 
@@ -56,8 +89,11 @@
 -include("jwks_verify_cache.hrl").
 
 -type name() :: atom().
--type status() :: fresh | stale | unavailable.
+%% `not_running': no cache of that name runs (verification answers
+%% `jwks_unavailable', as when `unavailable').
+-type status() :: fresh | stale | unavailable | not_running.
 -type opts() :: #{
+    issuer => unicode:chardata(),
     jwks_uri => iodata(),
     jwks => iodata(),
     jwks_file => file:filename_all(),
@@ -143,26 +179,37 @@ verify(Name, Token, Opts, Mode) ->
 key_set(Name) ->
     jwks_verify_cache_reader:key_set(Name).
 
+%% @doc The issuer the cache was started with (its `issuer' option), or
+%% `undefined'. Reads ETS only, so it can route each request's token to the
+%% cache of its `iss'.
+-spec issuer(name()) -> binary() | undefined.
+issuer(Name) ->
+    jwks_verify_cache_reader:issuer(Name).
+
 %%--------------------------------------------------------------------
 %% Health and control
 %%--------------------------------------------------------------------
 
 %% @doc `fresh' within the TTL, `stale' past it while refreshes fail (the
 %% keys still verify), `unavailable' with no key set or past the stale
-%% ceiling (verification answers `jwks_unavailable'). Reads ETS only.
+%% ceiling (verification answers `jwks_unavailable'), `not_running' when no
+%% cache of that name runs (verification answers `jwks_unavailable' too,
+%% and logs a warning at most once a minute). Reads ETS only.
 -spec status(name()) -> status().
 status(Name) ->
     jwks_verify_cache_reader:status(Name).
 
 %% @doc What the cache knows: status, key count and kids, last fetch,
 %% consecutive failures and last error, next refresh, counters. Times are
-%% in system time milliseconds (`erlang:system_time(millisecond)').
+%% in system time milliseconds (`erlang:system_time(millisecond)'). When no
+%% cache of that name runs: `#{name => Name, running => false, status =>
+%% not_running}'.
 -spec info(name()) -> map().
 info(Name) ->
     try
         gen_server:call(Name, info)
     catch
-        exit:_ -> #{name => Name, running => false, status => unavailable}
+        exit:_ -> #{name => Name, running => false, status => not_running}
     end.
 
 %% @doc Fetches now (or re-reads the file), bypassing the kid-miss rate

@@ -8,7 +8,12 @@
 %% The options of jwks_verify_cache:start_link/2, checked once
 %% (jwks_verify_cache_opts:config/1). Durations in milliseconds.
 -record(cache_cfg, {
-    source :: {uri, string()} | {json, binary()} | {file, file:filename_all()} | undefined,
+    %% {discovery, Issuer}: the JWKS URL comes from the issuer's metadata
+    %% (jwks_verify_cache_discovery).
+    source :: {uri, string()} | {discovery, string()} | {json, binary()}
+              | {file, file:filename_all()} | undefined,
+    %% the issuer tokens through this cache must name, unless the caller says
+    issuer :: binary() | undefined,
     static :: jwks_verify:key_set() | undefined,
     allow_http = false :: boolean(),
     ttl = 600000 :: pos_integer(),
@@ -33,7 +38,8 @@
 %% The cache's table: named after the cache, protected, read_concurrency
 %%--------------------------------------------------------------------
 
-%% The token cache, when on: {Tid, MaxEntries} of a public table of ?TOKEN rows.
+%% The token cache, when on: {Tid, MaxEntries} of a protected table of ?TOKEN
+%% rows (the cache process writes them, callers read them).
 -type jwks_verify_token_cache() :: {ets:tid(), pos_integer()} | undefined.
 
 %% {key_set, KeySet, ExpiresAt, UnusableAt, Generation, TokenCache}: one row
@@ -64,8 +70,12 @@
 -define(NEGATIVE_KEY(Kid), {negative, Kid}).
 -define(NEGATIVE(Kid, Until), {?NEGATIVE_KEY(Kid), Until}).
 
+%% {issuer, Issuer}: one row, written at start when the cache knows its
+%% issuer; verification with no `iss' option then requires it.
+-define(ISSUER(Issuer), {issuer, Issuer}).
+
 %%--------------------------------------------------------------------
-%% The token cache's table: public, read and write concurrency
+%% The token cache's table: protected, read concurrency
 %%--------------------------------------------------------------------
 
 %% {TokenHash, Opts, Generation, Exp, Nbf, Iat, DropAt, Claims}: a verified

@@ -3,7 +3,10 @@
 %% kid-miss refetch per `refetch_interval', a miss inside the interval
 %% queueing one deferred refetch at its end (the kids seen meanwhile pending
 %% on it), and negative kids (absent after a refetch, or removed by the
-%% issuer) that ask for no refetch for `negative_ttl'. State only: the
+%% issuer) that ask for no refetch, not even a queued one, for
+%% `negative_ttl' but never longer than `refetch_interval': a kid probed
+%% before the issuer publishes it then holds back the real rotation no
+%% longer than the rate limit would. State only: the
 %% process starts the fetches, and owns the deferred timer's message
 %% (`{timeout, TRef, deferred}') through {@link timer_fired/2}.
 -module(jwks_verify_cache_misses).
@@ -45,7 +48,8 @@
 %% @doc No miss yet: the first may refetch at once.
 -spec new(atom(), #cache_cfg{}, integer()) -> misses().
 new(Tab, #cache_cfg{refetch_interval = Interval, negative_ttl = NegativeTtl}, Now) ->
-    #misses{tab = Tab, interval = Interval, negative_ttl = NegativeTtl, next_at = Now}.
+    #misses{tab = Tab, interval = Interval, negative_ttl = min(NegativeTtl, Interval),
+            next_at = Now}.
 
 %% @doc What the kid gate row publishes: `{NextRefetchAt, Deferred}'.
 -spec gate(misses()) -> {integer(), boolean()}.
@@ -148,8 +152,8 @@ cancel_timer(#misses{timer = TRef} = M) ->
 %% Negative kids
 %%--------------------------------------------------------------------
 
-%% @doc A refetch did not bring `Kid': negative for `negative_ttl' (never,
-%% when that is 0).
+%% @doc A refetch did not bring `Kid': negative for `negative_ttl', at most
+%% `refetch_interval' (never, when that is 0).
 -spec absent(binary(), integer(), misses()) -> misses().
 absent(_Kid, _Now, #misses{negative_ttl = 0} = M) ->
     M;

@@ -13,10 +13,10 @@
 -include("jwks_verify_cache.hrl").
 
 -define(TOKEN_CACHE_DEFAULT, 10000).
--define(KNOWN, [jwks_uri, jwks, jwks_file, allow_http, ttl, min_ttl, max_ttl, refetch_interval,
-                negative_ttl, stale_ceiling, connect_timeout, timeout, max_body_bytes,
-                max_redirects, await_first_fetch, ssl, backoff_initial, backoff_max,
-                token_cache]).
+-define(KNOWN, [issuer, jwks_uri, jwks, jwks_file, allow_http, ttl, min_ttl, max_ttl,
+                refetch_interval, negative_ttl, stale_ceiling, connect_timeout, timeout,
+                max_body_bytes, max_redirects, await_first_fetch, ssl, backoff_initial,
+                backoff_max, token_cache]).
 
 %%--------------------------------------------------------------------
 %% Checking options
@@ -26,10 +26,11 @@
 %% `jwks_verify_cache:opts()'); raises `{badarg, Description}'.
 -spec config(jwks_verify_cache:opts()) -> #cache_cfg{}.
 config(Opts) ->
-    Cfg = maps:fold(fun option/3, #cache_cfg{}, Opts),
+    Cfg = jwks_verify_cache_discovery:config(maps:fold(fun option/3, #cache_cfg{}, Opts)),
     case Cfg of
         #cache_cfg{source = undefined} ->
-            jwks_verify_badarg:error("one of the options jwks_uri, jwks or jwks_file is required");
+            jwks_verify_badarg:error("one of the options issuer, jwks_uri, jwks or jwks_file "
+                                     "is required");
         #cache_cfg{source = {uri, Uri}, allow_http = AllowHttp} ->
             case jwks_verify_cache_http:allowed_uri(Uri, AllowHttp) of
                 ok -> ok;
@@ -77,6 +78,11 @@ option(jwks_file, Path, C) when is_binary(Path); is_list(Path) ->
             jwks_verify_badarg:bad_value(jwks_file, {Path, Reason},
                                          "a readable file holding a usable JWKS")
     end;
+option(issuer, Iss, C) when is_binary(Iss); is_list(Iss) ->
+    case unicode:characters_to_binary(Iss) of
+        B when is_binary(B), B =/= <<>> -> C#cache_cfg{issuer = B};
+        _ -> bad(issuer, Iss)
+    end;
 option(allow_http, V, C) when is_boolean(V) -> C#cache_cfg{allow_http = V};
 option(ttl, V, C) when is_integer(V), V > 0 -> C#cache_cfg{ttl = V};
 option(min_ttl, V, C) when is_integer(V), V >= 0 -> C#cache_cfg{min_ttl = V};
@@ -105,6 +111,7 @@ option(Key, Value, _C) ->
 bad(Key, Value) ->
     jwks_verify_badarg:bad_value(Key, Value, expected(Key)).
 
+expected(issuer) -> "a non-empty string (the issuer identifier, as tokens name it in iss)";
 expected(jwks_uri) -> "a non-empty URL string";
 expected(jwks) -> "a JWKS document as a binary or iodata";
 expected(jwks_file) -> "a file name";

@@ -3,12 +3,19 @@
 %% refresh ahead of expiry, backoff after failures, kid-miss refetches
 %% (single flight; when they may run is `jwks_verify_cache_misses''s rule),
 %% the fresh/stale/unavailable moves up to the stale ceiling, and `info'.
-%% Fetches run in a monitored worker (`jwks_verify_cache_http'); each
-%% outcome is written to the table for readers.
+%% Fetches run in a monitored worker (`jwks_verify_cache_http', after the
+%% issuer's metadata in `jwks_verify_cache_discovery' for a cache started
+%% from its issuer); each outcome is written to the table for readers.
 %%
-%% Calls: `{kid_miss, Kid, Generation}' from `jwks_verify_cache_reader'
-%% (answers `retry' or `{error, unknown_kid}'), `refresh', `info',
-%% `{await, Ms}' from `jwks_verify_cache'.
+%% Calls from `jwks_verify_cache_reader': `{kid_miss, Kid, Generation}'
+%% (answers `retry' or `{error, unknown_kid}'), `join_fetch' from a caller
+%% that found no usable key set (answers `retry' once the fetch under way
+%% has brought one, else `{error, jwks_unavailable}'), `{rebuild,
+%% Generation}' when the NIF refused the key set (the library was reloaded:
+%% it is built again from its source; answers `retry'). Cast
+%% `{remember, Token, Opts, Generation}': a token a caller verified, which
+%% goes into the token cache once verified here too. From
+%% `jwks_verify_cache': `refresh', `info', `{await, Ms}'.
 -module(jwks_verify_cache_server).
 
 -behaviour(gen_server).
@@ -25,7 +32,9 @@
     kind :: initial | refresh | retry | kid_miss | manual,
     started :: integer(),
     waiters = [] :: [{gen_server:from(), binary()}],
-    refreshers = [] :: [gen_server:from()]
+    refreshers = [] :: [gen_server:from()],
+    %% callers without a key set, waiting for this fetch's outcome
+    joiners = [] :: [gen_server:from()]
 }).
 
 -record(s, {
@@ -39,6 +48,8 @@
     usable = 0 :: non_neg_integer(),
     skipped = 0 :: non_neg_integer(),
     body_hash :: binary() | undefined,
+    %% the JWKS the key set was built from, to build it again after a NIF reload
+    body :: binary() | undefined,
     etag :: string() | undefined,
     gen = 0 :: non_neg_integer(),
     freshness = jwks_verify_cache_freshness:new() :: jwks_verify_cache_freshness:freshness(),
@@ -52,6 +63,8 @@
     warned_at :: integer() | undefined,
     %% kid misses: rate limit, deferred refetch, negative kids
     misses :: jwks_verify_cache_misses:misses() | undefined,
+    %% where the JWKS URL comes from when the cache starts from its issuer
+    discovery :: jwks_verify_cache_discovery:discovery() | undefined,
     %% others
     awaiters = [] :: [{gen_server:from(), reference()}],
     counts = #{} :: #{atom() => non_neg_integer()}
@@ -71,11 +84,13 @@ init({Name, #cache_cfg{token_cache = Max} = Cfg}) ->
     end.
 
 start(#s{tab = Tab, cfg = Cfg} = S0) ->
-    S = S0#s{misses = jwks_verify_cache_misses:new(Tab, Cfg, ?NOW_MS())},
+    S = S0#s{misses = jwks_verify_cache_misses:new(Tab, Cfg, ?NOW_MS()),
+             discovery = jwks_verify_cache_discovery:new(Cfg)},
     put_gate(S),
+    jwks_verify_cache_table:put_issuer(Tab, Cfg#cache_cfg.issuer),
     erlang:send_after(?SWEEP_MS, self(), sweep),
     case S#s.cfg of
-        #cache_cfg{source = {uri, _}} ->
+        #cache_cfg{source = {Remote, _}} when Remote =:= uri; Remote =:= discovery ->
             ok = jwks_verify_cache_http:ensure_started(),
             start_fetch(initial, S);
         #cache_cfg{static = KeySet} ->
@@ -88,7 +103,7 @@ handle_call({kid_miss, Kid, Gen}, From, #s{cfg = Cfg} = S0) ->
     Now = ?NOW_MS(),
     S = bump(kid_misses, S0),
     telemetry([kid_miss], #{count => 1}, #{name => S#s.name}),
-    Remote = element(1, Cfg#cache_cfg.source) =:= uri,
+    Remote = lists:member(element(1, Cfg#cache_cfg.source), [uri, discovery]),
     if
         Gen =/= S#s.gen ->
             %% The key set changed since the caller looked: just try again.
@@ -111,7 +126,18 @@ handle_call({kid_miss, Kid, Gen}, From, #s{cfg = Cfg} = S0) ->
                     {noreply, add_waiter(From, Kid, kid_fetch(Now, S))}
             end
     end;
-handle_call(refresh, From, #s{cfg = #cache_cfg{source = {uri, _}}} = S) ->
+handle_call(join_fetch, From, #s{fetch = #fetch{joiners = Joiners} = F} = S) ->
+    {noreply, S#s{fetch = F#fetch{joiners = [From | Joiners]}}};
+handle_call(join_fetch, _From, #s{key_set = undefined} = S) ->
+    {reply, {error, jwks_unavailable}, S};
+handle_call(join_fetch, _From, S) ->
+    {reply, retry, S};
+handle_call({rebuild, _Gen}, _From, S) ->
+    {Reply, S1} = rebuild(S),
+    {reply, Reply, S1};
+handle_call(refresh, From, #s{cfg = #cache_cfg{source = {Remote, _}}} = S) when
+    Remote =:= uri; Remote =:= discovery
+->
     case S#s.fetch of
         undefined -> {noreply, add_refresher(From, start_fetch(manual, S))};
         _ -> {noreply, add_refresher(From, S)}
@@ -121,8 +147,10 @@ handle_call(refresh, _From, #s{cfg = #cache_cfg{source = {file, Path}}} = S) ->
         {ok, KeySet} -> {reply, ok, install_static(KeySet, S)};
         {error, Reason} -> {reply, {error, Reason}, S#s{last_error = Reason}}
     end;
-handle_call(refresh, _From, S) ->
-    {reply, ok, S};
+handle_call(refresh, _From, #s{cfg = #cache_cfg{source = {json, Json}}} = S) ->
+    %% Parsed at start, so it parses: building it again is for a NIF reload.
+    {ok, KeySet} = jwks_verify:key_set(Json),
+    {reply, ok, install_static(KeySet, S)};
 handle_call({await, Ms}, From, S) ->
     case S#s.key_set of
         undefined ->
@@ -137,13 +165,23 @@ handle_call(_Other, _From, S) ->
     {reply, {error, unknown_call}, S}.
 
 -spec handle_cast(term(), #s{}) -> {noreply, #s{}}.
+handle_cast({remember, Token, Opts, Gen}, #s{gen = Gen, key_set = KeySet, tokens = Tokens} = S)
+  when Tokens =/= undefined, KeySet =/= undefined, is_binary(Token) ->
+    %% Only what this process verifies goes in: a message can't plant a claim.
+    try jwks_verify:check(Token, KeySet, Opts, jwt) of
+        {ok, Claims} -> jwks_verify_cache_table:remember(Tokens, Token, Opts, Gen, Claims);
+        _ -> ok
+    catch
+        _:_ -> ok
+    end,
+    {noreply, S};
 handle_cast(_Msg, S) ->
     {noreply, S}.
 
 -spec handle_info(term(), #s{}) -> {noreply, #s{}}.
-handle_info({fetched, Pid, Result}, #s{fetch = #fetch{pid = Pid, mref = MRef}} = S) ->
+handle_info({fetched, Pid, {Result, D}}, #s{fetch = #fetch{pid = Pid, mref = MRef}} = S) ->
     erlang:demonitor(MRef, [flush]),
-    {noreply, complete(Result, S)};
+    {noreply, complete(Result, S#s{discovery = D})};
 handle_info({'DOWN', MRef, process, _, Reason}, #s{fetch = #fetch{mref = MRef}} = S) ->
     {noreply, complete({error, {fetch_crashed, Reason}}, S)};
 handle_info({timeout, TRef, fetch}, #s{fetch_timer = TRef} = S) ->
@@ -187,8 +225,9 @@ start_fetch(Kind, #s{cfg = Cfg} = S) ->
         undefined -> undefined;
         _ -> S#s.etag
     end,
+    D = S#s.discovery,
     {Pid, MRef} = spawn_monitor(fun() ->
-        Parent ! {fetched, self(), jwks_verify_cache_http:fetch(Cfg, Etag)}
+        Parent ! {fetched, self(), jwks_verify_cache_discovery:fetch(Cfg, D, Etag, Kind)}
     end),
     Now = ?NOW_MS(),
     telemetry([fetch, start], #{system_time => erlang:system_time()},
@@ -222,6 +261,11 @@ complete(Result, #s{fetch = F, cfg = Cfg} = S0) ->
                 {{error, Reason}, failed(Reason, Now, S1)}
         end,
     [gen_server:reply(From, Reply) || From <- F#fetch.refreshers],
+    Joined = case S2#s.key_set of
+        undefined -> {error, jwks_unavailable};
+        _ -> retry
+    end,
+    [gen_server:reply(From, Joined) || From <- F#fetch.joiners],
     S3 = answer_waiters(F#fetch.waiters, Reply, Now, S2),
     M = jwks_verify_cache_misses:settle(Reply, F#fetch.started, Now, S3#s.kids, S3#s.misses),
     S4 = run_deferred(S3#s{misses = M}),
@@ -232,13 +276,14 @@ complete(Result, #s{fetch = F, cfg = Cfg} = S0) ->
 %% A 200: install, unless the body is the one we have (then it is a 304).
 accept(#{hash := Hash} = New, Now, #s{body_hash = Hash, key_set = KS} = S) when KS =/= undefined ->
     {#{kids_added => [], kids_removed => []}, confirm(New, Now, S)};
-accept(#{key_set := KeySet, info := Info, hash := Hash} = New, Now, S0) ->
+accept(#{key_set := KeySet, info := Info, hash := Hash, body := Body} = New, Now, S0) ->
     #{usable := Usable, skipped := Skipped, keys := Keys} = Info,
+    jwks_verify_cache_report:private_keys(S0#s.name, uri(S0#s.cfg), Keys),
     Kids = maps:from_list([{Kid, true} || #{kid := Kid} <- Keys, is_binary(Kid)]),
     Added = [K || K <- maps:keys(Kids), not maps:is_key(K, S0#s.kids)],
     Removed = [K || K <- maps:keys(S0#s.kids), not maps:is_key(K, Kids)],
     S1 = S0#s{key_set = KeySet, kids = Kids, usable = Usable, skipped = Skipped,
-              body_hash = Hash, gen = S0#s.gen + 1},
+              body_hash = Hash, body = Body, gen = S0#s.gen + 1},
     S2 = confirm(New, Now, S1),
     jwks_verify_cache_table:clear_tokens(S2#s.tokens),
     %% Keys the issuer dropped stop verifying now (the row was replaced) and
@@ -302,6 +347,7 @@ cancel_fetch_timer(#s{fetch_timer = TRef} = S) ->
 
 install_static(KeySet, S0) ->
     #{usable := Usable, skipped := Skipped, keys := Keys} = jwks_verify:key_set_info(KeySet),
+    jwks_verify_cache_report:private_keys(S0#s.name, uri(S0#s.cfg), Keys),
     Kids = maps:from_list([{Kid, true} || #{kid := Kid} <- Keys, is_binary(Kid)]),
     S = S0#s{key_set = KeySet, kids = Kids, usable = Usable, skipped = Skipped,
              gen = S0#s.gen + 1, last_error = undefined,
@@ -309,6 +355,39 @@ install_static(KeySet, S0) ->
     put_key_set(S),
     jwks_verify_cache_table:clear_tokens(S#s.tokens),
     S#s{misses = jwks_verify_cache_misses:clear(S#s.misses)}.
+
+%% After a reload of the NIF library, the key set is a term the new library
+%% does not know: build it again from where it came from (the JSON given,
+%% the file, or the body of the last fetch, so no request and no wait on the
+%% issuer). The same keys: generation, token cache and freshness stay.
+rebuild(#s{key_set = undefined} = S) ->
+    {{error, jwks_unavailable}, S};
+rebuild(#s{key_set = Old, cfg = Cfg} = S) ->
+    try jwks_verify:key_set_info(Old) of
+        _ -> {retry, S}
+    catch
+        error:{badarg, _} ->
+            jwks_verify_cache_report:rebuilding(S#s.name),
+            case Cfg#cache_cfg.source of
+                {file, Path} ->
+                    %% The file as it is now: a refresh.
+                    case jwks_verify_cache_opts:read_file(Path) of
+                        {ok, KeySet} -> {retry, install_static(KeySet, S)};
+                        {error, Reason} -> {{error, jwks_unavailable}, S#s{last_error = Reason}}
+                    end;
+                {json, Json} ->
+                    {ok, KeySet} = jwks_verify:key_set(Json),
+                    {retry, replace_key_set(KeySet, S)};
+                {Remote, _} when Remote =:= uri; Remote =:= discovery ->
+                    {ok, KeySet} = jwks_verify:key_set(S#s.body),
+                    {retry, replace_key_set(KeySet, S)}
+            end
+    end.
+
+replace_key_set(KeySet, S0) ->
+    S = S0#s{key_set = KeySet},
+    put_key_set(S),
+    S.
 
 %% Reports the moves between fresh, stale and unavailable; an unusable key
 %% set takes the verified tokens with it.
@@ -363,7 +442,7 @@ run_deferred(#s{misses = M} = S) ->
     end.
 
 sweep(#s{misses = M} = S) ->
-    ok = jwks_verify_cache_table:sweep_tokens(S#s.tokens, S#s.gen, os:system_time(second)),
+    ok = jwks_verify_cache_table:sweep_tokens(S#s.tokens, S#s.gen, erlang:system_time(second)),
     S#s{misses = jwks_verify_cache_misses:sweep(?NOW_MS(), M)}.
 
 %%--------------------------------------------------------------------
@@ -408,6 +487,8 @@ info_map(#s{cfg = Cfg} = S) ->
       consecutive_failures => S#s.failures,
       last_error => S#s.last_error,
       negative_kids => jwks_verify_cache_misses:negative_count(S#s.misses),
+      issuer => Cfg#cache_cfg.issuer,
+      discovery => jwks_verify_cache_discovery:info(S#s.discovery),
       token_cache => case S#s.tokens of
                          undefined -> disabled;
                          {Tid, Max} -> #{size => ets:info(Tid, size), max_entries => Max}
@@ -415,6 +496,8 @@ info_map(#s{cfg = Cfg} = S) ->
       counts => Counts}.
 
 source_info(#cache_cfg{source = {uri, Uri}}) -> {uri, list_to_binary(Uri)};
+source_info(#cache_cfg{source = {discovery, Issuer}}) ->
+    {discovery, unicode:characters_to_binary(Issuer)};
 source_info(#cache_cfg{source = {file, Path}}) -> {file, Path};
 source_info(#cache_cfg{source = {json, _}}) -> static.
 
@@ -425,6 +508,7 @@ to_system(T) -> T + erlang:time_offset(millisecond).
 uri_binary(Cfg) -> unicode:characters_to_binary(uri(Cfg)).
 
 uri(#cache_cfg{source = {uri, Uri}}) -> Uri;
+uri(#cache_cfg{source = {discovery, Issuer}}) -> Issuer;
 uri(#cache_cfg{source = {file, Path}}) -> Path;
 uri(#cache_cfg{source = {json, _}}) -> "static".
 

@@ -9,14 +9,15 @@
 %% Tables
 -export([new/2]).
 %% Rows
--export([put_key_set/2, put_gate/2]).
+-export([put_key_set/2, put_gate/2, put_issuer/2]).
 %% Negative kids
 -export([is_negative/3, add_negative/4, clear_negatives/1, sweep_negatives/3]).
 %% Token cache
--export([clear_tokens/1, sweep_tokens/3]).
+-export([remember/5, clear_tokens/1, sweep_tokens/3]).
 
 -export_type([negatives/0]).
 
+-include("jwks_verify_opts.hrl").
 -include("jwks_verify_cache.hrl").
 
 %% Past this many negative kids, the lot is forgotten rather than grow.
@@ -35,8 +36,7 @@ new(Name, TokenMax) ->
     Tab = ets:new(Name, [named_table, protected, set, {read_concurrency, true}]),
     Tokens = case TokenMax of
         0 -> undefined;
-        _ -> {ets:new(jwks_verify_tokens, [set, public, {read_concurrency, true},
-                                            {write_concurrency, true}]), TokenMax}
+        _ -> {ets:new(jwks_verify_tokens, [set, protected, {read_concurrency, true}]), TokenMax}
     end,
     {Tab, Tokens}.
 
@@ -53,6 +53,13 @@ put_key_set(Tab, #key_set{} = Row) ->
 -spec put_gate(atom(), #kid_gate{}) -> true.
 put_gate(Tab, #kid_gate{} = Row) ->
     ets:insert(Tab, Row).
+
+%% @doc Writes the issuer row, when the cache knows its issuer.
+-spec put_issuer(atom(), binary() | undefined) -> true.
+put_issuer(_Tab, undefined) ->
+    true;
+put_issuer(Tab, Issuer) ->
+    ets:insert(Tab, ?ISSUER(Issuer)).
 
 %%--------------------------------------------------------------------
 %% Negative kids
@@ -93,6 +100,31 @@ sweep_negatives(Tab, Now, Negatives) ->
 %%--------------------------------------------------------------------
 %% Token cache
 %%--------------------------------------------------------------------
+
+%% @doc Remembers the claims of `Token', verified under `Opts' with the key
+%% set of generation `Gen' (by the caller of this function: the table's
+%% owner). Tokens without `exp' are not cached: nothing would bound the
+%% entry's life. A full table is emptied first.
+-spec remember(jwks_verify_token_cache(), binary(), jwks_verify:prepared_opts(),
+               non_neg_integer(), jwks_verify:claims()) -> ok.
+remember({Tid, Max}, Token, #jwks_verify_opts{leeway = Leeway} = Opts, Gen, Claims) ->
+    case {maps:get(<<"exp">>, Claims, none), time_claim(<<"nbf">>, Claims),
+          time_claim(<<"iat">>, Claims)} of
+        {Exp, Nbf, Iat} when is_integer(Exp), is_integer(Nbf), is_integer(Iat) ->
+            _ = ets:info(Tid, size) >= Max andalso ets:delete_all_objects(Tid),
+            Hash = crypto:hash(sha256, Token),
+            Match = Opts#jwks_verify_opts{now = undefined},
+            true = ets:insert(Tid, ?TOKEN(Hash, Match, Gen, Exp, Nbf, Iat, Exp + Leeway, Claims)),
+            ok;
+        _ ->
+            ok
+    end.
+
+time_claim(Name, Claims) ->
+    case maps:get(Name, Claims, none) of
+        none -> ?NO_TIME;
+        Value -> Value
+    end.
 
 %% @doc Empties the token cache (the key set changed or went unusable).
 -spec clear_tokens(jwks_verify_token_cache()) -> true.

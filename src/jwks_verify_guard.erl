@@ -25,13 +25,32 @@
 %% what is expected) on an unknown option or a bad value:
 %% <ul>
 %% <li>`cache': the name of a running {@link jwks_verify_cache}, looked up on
-%%     each request; required unless `key_set' is given.</li>
+%%     each request; required unless `key_set' is given. Or a list of names,
+%%     one cache per issuer, for several issuers behind one guard
+%%     (multi-tenant, staff and customer identity providers): each cache must
+%%     be started with its `issuer' ({@link jwks_verify_cache:issuer/1}). The
+%%     token's `iss', read unverified, only chooses the cache whose issuer it
+%%     equals; the signature, `iss' and every claim are then checked against
+%%     that cache and that issuer, so a `kid' that two issuers both use never
+%%     selects the other issuer's key. A token whose `iss' names none of them
+%%     is `invalid_issuer'; an `iss' that is not a string is
+%%     `{invalid_claim, <<"iss">>}' and a token without one
+%%     `{missing_claim, <<"iss">>}', before any cache is looked at. When
+%%     no cache matches and one of them can't say its issuer (not running,
+%%     or started without `issuer'), the answer is `jwks_unavailable'. With a
+%%     list, `iss' is refused: the caches' issuers are the accepted ones.</li>
 %% <li>`key_set': a key set from {@link jwks_verify:key_set/1}, for static keys
 %%     and tests (not `JwksVerify.Plug': a key set can't be compiled into a
 %%     Phoenix router).</li>
 %% <li>`iss', `aud', `algs', `leeway', `required', `typ', `max_token_bytes':
 %%     verification options, as {@link jwks_verify:options/1} takes them.
 %%     `now' is refused: a request is always checked against the clock.</li>
+%% <li>`scopes': scopes a verified token must all grant, binaries or strings
+%%     (`[<<"read:orders">>]'): its `scope' claim (space-separated, RFC 9068
+%%     §2.2.3) or `scp' (an array) must hold each one exactly, as
+%%     {@link jwks_verify:check_scopes/2} compares them (`read' does not grant
+%%     `read:all'). A token that lacks one is refused with `403'. Defaults to
+%%     `[]': no scope required.</li>
 %% <li>`public_paths': paths served without a token, binaries or strings.
 %%     `<<"/public">>' matches that path only (and `/public/');
 %%     `<<"/assets/*">>' matches `/assets' and everything below it. Paths are
@@ -65,6 +84,9 @@
 %%     `error="invalid_request"';</li>
 %% <li>a token that fails verification: `401' with `error="invalid_token"'
 %%     and an `error_description' equal to `details';</li>
+%% <li>a valid token that lacks a scope of `scopes' (`{insufficient_scope,
+%%     Missing}'): `403' with `error="insufficient_scope"' and `scope' listing
+%%     every scope required, space-separated (§3.1);</li>
 %% <li>a key set that can't be had (`jwks_unavailable', or a fetched JWKS
 %%     that is unusable): `unavailable_status', no challenge;</li>
 %% <li>`internal_error': `500'.</li>
@@ -80,9 +102,12 @@
 
 -export_type([config/0, headers/0, reason/0, response/0]).
 
+-include("jwks_verify_opts.hrl").
+
 -type config() :: #{
-    keys := atom() | jwks_verify:key_set(),
+    keys := atom() | [atom(), ...] | jwks_verify:key_set(),
     opts := jwks_verify:prepared_opts(),
+    scopes := [binary()],
     assign := atom(),
     public := [{exact | prefix, [binary()]}],
     skip := {module(), atom()} | undefined,
@@ -97,14 +122,17 @@
 %% per header line.
 
 -type reason() ::
-    jwks_verify:reason() | missing_token | multiple_authorization | malformed_authorization.
-%% What refused a request: a {@link jwks_verify:reason()} or a header problem.
+    jwks_verify:reason() | missing_token | multiple_authorization | malformed_authorization
+    | {insufficient_scope, [binary()]}.
+%% What refused a request: a {@link jwks_verify:reason()}, a header problem, or
+%% a valid token that lacks required scopes (the missing ones, as
+%% {@link jwks_verify:check_scopes/2} names them).
 
 -type response() :: {100..599, headers(), binary()}.
 %% A refusal: status, lowercase response headers, JSON body.
 
 -define(VERIFY_KEYS, [iss, aud, algs, leeway, required, typ, max_token_bytes]).
--define(KNOWN, [cache, key_set, assign, public_paths, skip, on_error,
+-define(KNOWN, [cache, key_set, scopes, assign, public_paths, skip, on_error,
                 unavailable_status, realm | ?VERIFY_KEYS]).
 
 %%--------------------------------------------------------------------
@@ -123,14 +151,15 @@ init(Opts) when is_list(Opts) ->
     %% One after the other, so the first bad option is the one reported.
     Keys = keys(Map),
     VerifyOpts = verify_options(Map),
+    Scopes = scopes(maps:get(scopes, Map, [])),
     Assign = assign(maps:get(assign, Map, current_user)),
     Public = public_paths(maps:get(public_paths, Map, [])),
     Skip = mf(skip, maps:get(skip, Map, undefined)),
     OnError = mf(on_error, maps:get(on_error, Map, undefined)),
     Status = status(maps:get(unavailable_status, Map, 503)),
     Realm = realm(maps:get(realm, Map, undefined)),
-    #{keys => Keys, opts => VerifyOpts, assign => Assign, public => Public, skip => Skip,
-      on_error => OnError, unavailable_status => Status, realm => Realm};
+    #{keys => Keys, opts => VerifyOpts, scopes => Scopes, assign => Assign, public => Public,
+      skip => Skip, on_error => OnError, unavailable_status => Status, realm => Realm};
 init(Other) ->
     jwks_verify_badarg:bad_argument(options, Other, "a list of {Key, Value} pairs or a map").
 
@@ -151,11 +180,20 @@ options_map([Other | _], _Map) ->
 
 keys(#{cache := _, key_set := _}) ->
     jwks_verify_badarg:error("give the option cache or key_set, not both");
-keys(#{cache := Name}) when is_atom(Name), Name =/= undefined, Name =/= nil,
-                            Name =/= true, Name =/= false ->
-    Name;
-keys(#{cache := Bad}) ->
-    jwks_verify_badarg:bad_value(cache, Bad, "the atom naming a jwks_verify_cache");
+keys(#{cache := [_ | _], iss := _}) ->
+    jwks_verify_badarg:error("give the option iss or several caches, not both: with several "
+                             "caches, the issuer each cache is started with is the one it "
+                             "accepts");
+keys(#{cache := [_ | _] = Names}) ->
+    case lists:all(fun cache_name/1, Names) andalso length(lists:usort(Names)) =:= length(Names) of
+        true -> Names;
+        false -> bad_cache(Names)
+    end;
+keys(#{cache := Name}) ->
+    case cache_name(Name) of
+        true -> Name;
+        false -> bad_cache(Name)
+    end;
 keys(#{key_set := KeySet}) ->
     %% A reference that is no key set would fail every request: refuse it now.
     try jwks_verify:key_set_info(KeySet) of
@@ -168,8 +206,40 @@ keys(#{}) ->
     jwks_verify_badarg:error("the option cache (the name of a jwks_verify_cache) is required, "
                              "or key_set (a key set from jwks_verify:key_set/1)").
 
+cache_name(Name) ->
+    is_atom(Name) andalso Name =/= undefined andalso Name =/= nil andalso Name =/= true
+        andalso Name =/= false.
+
+bad_cache(Bad) ->
+    jwks_verify_badarg:bad_value(cache, Bad, "the atom naming a jwks_verify_cache, or a "
+                                             "non-empty list of distinct ones (one per issuer)").
+
 verify_options(Map) ->
     jwks_verify:options(maps:with(?VERIFY_KEYS, Map)).
+
+%% RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E, so each one can be
+%% quoted in the challenge's scope="..." (RFC 6750 §3) and none holds a space.
+scopes(Scopes) when is_list(Scopes) ->
+    [scope(S) || S <- Scopes];
+scopes(Bad) ->
+    bad_scopes(Bad).
+
+scope(S) when is_list(S) ->
+    case catch unicode:characters_to_binary(S) of
+        Bin when is_binary(Bin) -> scope(Bin);
+        _ -> bad_scopes(S)
+    end;
+scope(S) when is_binary(S), S =/= <<>> ->
+    case lists:all(fun(C) -> C =/= $\s andalso quotable_char(C) end, binary_to_list(S)) of
+        true -> S;
+        false -> bad_scopes(S)
+    end;
+scope(Bad) ->
+    bad_scopes(Bad).
+
+bad_scopes(Bad) ->
+    jwks_verify_badarg:bad_value(scopes, Bad, "a list of scopes, each a non-empty string of "
+                                              "printable ASCII without spaces, \" or \\").
 
 assign(Atom) when is_atom(Atom), Atom =/= undefined, Atom =/= nil,
                   Atom =/= true, Atom =/= false ->
@@ -261,9 +331,19 @@ check(Config, Headers, Path) ->
 
 %% @doc {@link check/3} with the refusal already made: `{error, Reason,
 %% {Status, Headers, Body}}' on failure, as {@link response/2} makes it.
+%% When `telemetry' is loaded, emits `[jwks_verify, guard, stop]' (duration,
+%% outcome, reason, status, cache) or `[jwks_verify, guard, exception]'
+%% (the README's Telemetry section).
 -spec decide(config(), headers(), binary()) ->
     {ok, jwks_verify:claims()} | skip | {error, reason(), response()}.
 decide(Config, Headers, Path) ->
+    case jwks_verify_cache_report:enabled() of
+        false -> decision(Config, Headers, Path);
+        true -> jwks_verify_cache_report:guard_span(maps:get(keys, Config, nil),
+                                                    fun() -> decision(Config, Headers, Path) end)
+    end.
+
+decision(Config, Headers, Path) ->
     case check(Config, Headers, Path) of
         {error, Reason} -> {error, Reason, response(Config, Reason)};
         OkOrSkip -> OkOrSkip
@@ -285,12 +365,12 @@ bearer(Headers) ->
             Error
     end.
 
-authenticate(#{keys := Keys, opts := Opts}, Headers) ->
+authenticate(#{keys := Keys, opts := Opts, scopes := Scopes}, Headers) ->
     case credentials(Headers) of
         {ok, Token} ->
-            case jwks_verify:verify(Token, Keys, Opts) of
-                {ok, _} = Ok ->
-                    Ok;
+            case verify(Token, Keys, Opts) of
+                {ok, Claims} ->
+                    authorize(Claims, Scopes);
                 Error ->
                     %% Whitespace is looked for only once verification failed:
                     %% strict base64url never verifies with it, so valid
@@ -302,6 +382,58 @@ authenticate(#{keys := Keys, opts := Opts}, Headers) ->
             end;
         Error ->
             Error
+    end.
+
+verify(Token, Caches, Opts) when is_list(Caches) ->
+    case select(Token, Caches, Opts) of
+        {ok, Cache, Iss} -> jwks_verify:verify(Token, Cache, issuer(Opts, Iss));
+        Error -> Error
+    end;
+verify(Token, Keys, Opts) ->
+    jwks_verify:verify(Token, Keys, Opts).
+
+%% Several issuers (multi-tenant, staff and customer IdPs): the token's iss,
+%% read unverified, only chooses the cache whose issuer it names. The
+%% signature and every claim are then checked against that cache's keys, iss
+%% equal to that cache's issuer: a kid that two issuers both use can only
+%% ever select the chosen issuer's key.
+select(Token, _Caches, #jwks_verify_opts{max_token_bytes = Max}) when byte_size(Token) > Max ->
+    {error, token_too_large};
+select(Token, Caches, _Opts) ->
+    case jwks_verify:peek_unverified(Token) of
+        {ok, #{claims := #{<<"iss">> := Iss}}} when is_binary(Iss) -> cache_of(Iss, Caches, []);
+        {ok, #{claims := #{<<"iss">> := _}}} -> {error, {invalid_claim, <<"iss">>}};
+        {ok, #{claims := _}} -> {error, {missing_claim, <<"iss">>}};
+        {error, _} = Error -> Error
+    end.
+
+%% Caches are looked up by name on each request, as with one cache. A cache
+%% that can't say its issuer (not running, or started without one) might be
+%% the token's: that is the server's fault, not an unknown issuer.
+cache_of(Iss, [Cache | Rest], Unknown) ->
+    case jwks_verify_cache:issuer(Cache) of
+        Iss -> {ok, Cache, Iss};
+        undefined -> cache_of(Iss, Rest, [Cache | Unknown]);
+        _Other -> cache_of(Iss, Rest, Unknown)
+    end;
+cache_of(_Iss, [], []) ->
+    {error, invalid_issuer};
+cache_of(_Iss, [], _Unknown) ->
+    {error, jwks_unavailable}.
+
+%% The options prepared once by init/1 with the chosen issuer in: iss is a
+%% non-empty binary, as jwks_verify:options/1 would have checked it.
+issuer(Opts, Iss) ->
+    Opts#jwks_verify_opts{iss = [Iss]}.
+
+%% Scopes are looked at only in a verified token: a 403 says who the caller
+%% is, and is not to be earned with a forged one.
+authorize(Claims, []) ->
+    {ok, Claims};
+authorize(Claims, Scopes) ->
+    case jwks_verify:check_scopes(Claims, Scopes) of
+        ok -> {ok, Claims};
+        Error -> Error
     end.
 
 credentials(Headers) ->
@@ -464,12 +596,15 @@ reason_table() ->
       bad_jwks => {unavailable, <<"invalid jwks">>},
       too_many_keys => {unavailable, <<"too many keys in jwks">>},
       jwks_unavailable => {unavailable, <<"jwks unavailable">>},
+      insufficient_scope => {scope, <<"insufficient scope">>},
       internal_error => {internal, <<"internal error">>}}.
 
 classify({Tag, Name}) when (Tag =:= missing_claim orelse Tag =:= invalid_claim),
                            is_binary(Name) ->
     {Class, Details} = maps:get(Tag, reason_table()),
     {Class, <<Details/binary, ": ", (sanitize(Name))/binary>>};
+classify({insufficient_scope, Missing}) when is_list(Missing) ->
+    maps:get(insufficient_scope, reason_table());
 classify(Reason) when is_atom(Reason) ->
     maps:get(Reason, reason_table(), {token, <<"invalid token">>});
 classify(_Other) ->
@@ -478,17 +613,24 @@ classify(_Other) ->
 status(missing, _) -> 401;
 status(token, _) -> 401;
 status(request, _) -> 400;
+status(scope, _) -> 403;
 status(unavailable, #{unavailable_status := Status}) -> Status;
 status(internal, _) -> 500.
 
 %% RFC 6750 §3: no error code when no token came; invalid_request (400) for
-%% a malformed header; invalid_token (401) for a token that fails.
+%% a malformed header; invalid_token (401) for a token that fails;
+%% insufficient_scope (403) for a valid token without the scopes asked.
 challenge(missing, _Status, _Details, Config) ->
     [{<<"www-authenticate">>, challenge_value(Config, [])}];
 challenge(request, 400, Details, Config) ->
     [{<<"www-authenticate">>,
       challenge_value(Config, [{<<"error">>, <<"invalid_request">>},
                                {<<"error_description">>, Details}])}];
+challenge(scope, 403, _Details, #{scopes := Scopes} = Config) ->
+    %% §3.1: the scope attribute names what the resource needs, all of it.
+    Scope = [{<<"scope">>, iolist_to_binary(lists:join(<<" ">>, Scopes))} || Scopes =/= []],
+    [{<<"www-authenticate">>,
+      challenge_value(Config, [{<<"error">>, <<"insufficient_scope">>} | Scope])}];
 challenge(_Class, 401, Details, Config) ->
     [{<<"www-authenticate">>,
       challenge_value(Config, [{<<"error">>, <<"invalid_token">>},

@@ -2,7 +2,7 @@
 %%
 %% The same guard as `JwksVerify.Plug', for services without Plug: an httpd
 %% module (`do/1') that lets a request through when it carries a valid bearer
-%% token, and answers it with the same 401/400/503 JSON response otherwise.
+%% token, and answers it with the same 400/401/403/503 JSON response otherwise.
 %% Every decision is made by {@link jwks_verify_guard}, the pure function the
 %% Plug calls too; this module only moves values between it and httpd, and
 %% needs no Elixir.
@@ -25,7 +25,7 @@
 %% '''
 %% The options are those of {@link jwks_verify_guard:init/1}: `cache' or
 %% `key_set', `iss', `aud', `algs', `leeway', `required', `typ',
-%% `max_token_bytes', `public_paths', `skip', `on_error',
+%% `max_token_bytes', `scopes', `public_paths', `skip', `on_error',
 %% `unavailable_status', `realm'. Without a `jwks_verify' property they come
 %% from the application environment, `{jwks_verify, [{httpd, Options}]}',
 %% checked at the first request.

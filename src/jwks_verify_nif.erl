@@ -3,7 +3,7 @@
 %% Only jwks_verify calls this module.
 -module(jwks_verify_nif).
 
--export([key_set/1, key_set_info/1, verify/4, peek_unverified/1, verify_scheduler/1,
+-export([key_set/1, key_set_info/1, verify/4, peek_unverified/2, verify_scheduler/1,
          reasons/0]).
 
 -on_load(init/0).
@@ -46,6 +46,6 @@ priv_dir() ->
 key_set(_Json) -> ?NOT_LOADED.
 key_set_info(_KeySet) -> ?NOT_LOADED.
 verify(_Token, _KeySet, _Opts, _Mode) -> ?NOT_LOADED.
-peek_unverified(_Token) -> ?NOT_LOADED.
+peek_unverified(_Token, _MaxTokenBytes) -> ?NOT_LOADED.
 verify_scheduler(_Mode) -> ?NOT_LOADED.
 reasons() -> ?NOT_LOADED.

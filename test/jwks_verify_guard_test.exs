@@ -13,8 +13,10 @@ defmodule JwksVerify.GuardTest do
   alias :jwks_verify_guard, as: Guard
 
   setup_all do
-    key = rsa_key()
-    {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+    # The key and JWKS of a JwksVerify.Test issuer, as a user's suite has them.
+    issuer = JwksVerify.Test.new_issuer(kid: "k1")
+    key = issuer.key
+    {:ok, ks} = JwksVerify.key_set(JwksVerify.Test.jwks(issuer))
 
     config =
       Guard.init(key_set: ks, iss: iss(), aud: aud(), public_paths: ["/public", "/assets/*"])
@@ -260,6 +262,9 @@ defmodule JwksVerify.GuardTest do
             assert {status, challenge} == {503, nil}
             assert decode_json(body)["error"] == "Service Unavailable"
 
+          :insufficient_scope ->
+            assert {status, challenge} == {403, ~s(Bearer error="insufficient_scope")}
+
           :internal_error ->
             assert {status, challenge} == {500, nil}
             assert body == ~s({"error":"Internal Server Error","details":"internal error"})
@@ -281,6 +286,7 @@ defmodule JwksVerify.GuardTest do
         assert phrase in [
                  "Unauthorized",
                  "Bad Request",
+                 "Forbidden",
                  "Service Unavailable",
                  "Internal Server Error"
                ],
@@ -343,6 +349,261 @@ defmodule JwksVerify.GuardTest do
     end
   end
 
+  # Issue 15 item 3: RFC 9068 §2.2.3 scopes, refused per RFC 6750 §3.1.
+  describe "scopes" do
+    setup %{ks: ks} do
+      %{scoped: Guard.init(key_set: ks, iss: iss(), aud: aud(), scopes: ["read:orders", "write"])}
+    end
+
+    test "a token granting every scope passes, as a scope string or an scp array", ctx do
+      %{scoped: c, key: key} = ctx
+
+      for extra <- [
+            %{"scope" => "read:orders write"},
+            %{"scope" => "  write   other read:orders "},
+            %{"scp" => ["write", "read:orders"]},
+            %{"scp" => "read:orders write"},
+            %{"scope" => "write", "scp" => ["read:orders"]}
+          ] do
+        claims = claims(extra)
+        token = rs256(key, "k1", claims)
+
+        assert Guard.decide(c, bearer_headers(token), "/api/orders") == {:ok, claims},
+               inspect(extra)
+      end
+    end
+
+    test "a valid token without one: 403 insufficient_scope naming every required scope", ctx do
+      %{scoped: c, key: key} = ctx
+
+      for {extra, missing} <- [
+            {%{}, ["read:orders", "write"]},
+            {%{"scope" => "read:orders"}, ["write"]},
+            {%{"scp" => ["write"]}, ["read:orders"]},
+            {%{"scope" => ""}, ["read:orders", "write"]},
+            {%{"scp" => [1, "write", :null]}, ["read:orders"]},
+            {%{"scope" => "read:orders,write"}, ["read:orders", "write"]},
+            {%{"scope" => "READ:ORDERS write"}, ["read:orders"]}
+          ] do
+        token = rs256(key, "k1", claims(extra))
+
+        assert Guard.check(c, bearer_headers(token), "/api/orders") ==
+                 {:error, {:insufficient_scope, missing}},
+               inspect(extra)
+
+        assert {:error, {:insufficient_scope, ^missing}, {403, hs, body}} =
+                 Guard.decide(c, bearer_headers(token), "/api/orders")
+
+        # RFC 6750 §3.1: the scope attribute names what the resource needs.
+        assert header(hs, "www-authenticate") == [
+                 ~s(Bearer error="insufficient_scope", scope="read:orders write")
+               ]
+
+        assert header(hs, "content-type") == ["application/json"]
+        assert body == ~s({"error":"Forbidden","details":"insufficient scope"})
+      end
+    end
+
+    test "scopes compare whole: read does not grant read:all, nor read:all read",
+         %{ks: ks} = ctx do
+      %{key: key} = ctx
+      read_all = Guard.init(key_set: ks, aud: aud(), scopes: ["read:all"])
+      read = Guard.init(key_set: ks, aud: aud(), scopes: ["read"])
+
+      for {c, granted, missing} <- [
+            {read_all, %{"scope" => "read"}, "read:all"},
+            {read_all, %{"scp" => ["read"]}, "read:all"},
+            {read, %{"scope" => "read:all"}, "read"},
+            {read, %{"scp" => ["read:all", "reader"]}, "read"}
+          ] do
+        token = rs256(key, "k1", claims(granted))
+
+        assert {:error, {:insufficient_scope, [^missing]}, {403, hs, _}} =
+                 Guard.decide(c, bearer_headers(token), "/")
+
+        assert header(hs, "www-authenticate") == [
+                 ~s(Bearer error="insufficient_scope", scope="#{missing}")
+               ]
+      end
+
+      token = rs256(key, "k1", claims(%{"scope" => "read:all read"}))
+      assert {:ok, _} = Guard.decide(read_all, bearer_headers(token), "/")
+      assert {:ok, _} = Guard.decide(read, bearer_headers(token), "/")
+    end
+
+    test "a token that fails verification is 401 whatever scopes it claims", ctx do
+      %{scoped: c, other: other, key: key} = ctx
+      scoped = claims(%{"scope" => "read:orders write"})
+
+      for {token, reason} <- [
+            {rs256(other, "k1", scoped), :bad_signature},
+            {rs256(key, "k1", Map.put(scoped, "exp", now() - 60)), :expired},
+            {rs256(key, "k1", Map.put(scoped, "aud", "other")), :invalid_audience}
+          ] do
+        assert {:error, ^reason, {401, _, _}} = Guard.decide(c, bearer_headers(token), "/")
+      end
+
+      assert {:error, :missing_token, {401, _, _}} = Guard.decide(c, [], "/")
+    end
+
+    test "a realm comes first; no scope attribute when none is configured", %{ks: ks} do
+      c = Guard.init(key_set: ks, realm: "api", scopes: [~c"admin"])
+      assert c.scopes == ["admin"]
+      {403, hs, _} = Guard.response(c, {:insufficient_scope, ["admin"]})
+
+      assert header(hs, "www-authenticate") == [
+               ~s(Bearer realm="api", error="insufficient_scope", scope="admin")
+             ]
+
+      {403, hs, _} = Guard.response(Guard.init(key_set: ks), {:insufficient_scope, ["x"]})
+      assert header(hs, "www-authenticate") == [~s(Bearer error="insufficient_scope")]
+      assert Guard.details({:insufficient_scope, ["x"]}) == "insufficient scope"
+    end
+  end
+
+  # Issue 15 item 2: one guard, several issuers (Envoy's providers/requires_any).
+  describe "several issuers: cache: [A, B]" do
+    @describetag :capture_log
+    @iss_a "https://a.test/"
+    @iss_b "https://b.test/"
+
+    setup do
+      # Each issuer has its own key, and both call it "k1".
+      key_a = rsa_key()
+      key_b = rsa_key()
+      server_a = start_issuer(jwks_for([{key_a, "k1"}]))
+      server_b = start_issuer(jwks_for([{key_b, "k1"}]))
+
+      on_exit(fn ->
+        stop_issuer(server_a)
+        stop_issuer(server_b)
+      end)
+
+      %{key_a: key_a, key_b: key_b, server_a: server_a, server_b: server_b}
+    end
+
+    setup ctx do
+      a = :"#{ctx.test} A"
+      b = :"#{ctx.test} B"
+      start_supervised!(issuer_cache(a, @iss_a, ctx.server_a.url), id: a)
+      start_supervised!(issuer_cache(b, @iss_b, ctx.server_b.url), id: b)
+      eventually(fn -> :jwks_verify_cache.status(a) == :fresh end)
+      eventually(fn -> :jwks_verify_cache.status(b) == :fresh end)
+      %{a: a, b: b, two: Guard.init(cache: [a, b], aud: aud())}
+    end
+
+    defp issuer_cache(name, issuer, url) do
+      :jwks_verify_cache.child_spec(%{name: name, issuer: issuer, jwks_uri: url, allow_http: true})
+    end
+
+    defp signed(key, iss, extra \\ %{}), do: rs256(key, "k1", claims(Map.put(extra, "iss", iss)))
+
+    test "tokens of each issuer verify through one guard", ctx do
+      %{two: c, key_a: key_a, key_b: key_b} = ctx
+
+      for {key, iss} <- [{key_a, @iss_a}, {key_b, @iss_b}] do
+        token = signed(key, iss)
+        assert {:ok, %{"iss" => ^iss}} = Guard.decide(c, bearer_headers(token), "/api/x")
+      end
+
+      # The order of the list does not matter.
+      c = Guard.init(cache: [ctx.b, ctx.a], aud: aud())
+      assert {:ok, _} = Guard.decide(c, bearer_headers(signed(key_a, @iss_a)), "/api/x")
+    end
+
+    test "issuer A's key claiming issuer B is refused: B's k1 is B's key", ctx do
+      %{two: c, key_a: key_a, key_b: key_b} = ctx
+
+      assert Guard.check(c, bearer_headers(signed(key_a, @iss_b)), "/") ==
+               {:error, :bad_signature}
+
+      assert Guard.check(c, bearer_headers(signed(key_b, @iss_a)), "/") ==
+               {:error, :bad_signature}
+    end
+
+    test "every claim is checked against the chosen issuer", ctx do
+      %{two: c, key_b: key_b} = ctx
+
+      for {extra, reason} <- [
+            {%{"exp" => now() - 60}, :expired},
+            {%{"aud" => "other-api"}, :invalid_audience},
+            {%{"nbf" => now() + 600}, :not_yet_valid}
+          ] do
+        assert Guard.check(c, bearer_headers(signed(key_b, @iss_b, extra)), "/") ==
+                 {:error, reason}
+      end
+
+      c = Guard.init(cache: [ctx.a, ctx.b], aud: aud(), scopes: ["read"])
+      token = signed(key_b, @iss_b, %{"scope" => "write"})
+
+      assert {:error, {:insufficient_scope, ["read"]}, {403, _, _}} =
+               Guard.decide(c, bearer_headers(token), "/")
+    end
+
+    test "an iss that names none of them: invalid_issuer, 401", ctx do
+      %{two: c, key_a: key_a} = ctx
+
+      for iss <- ["https://evil.test/", "https://a.test", "https://A.test/", ""] do
+        token = signed(key_a, iss)
+
+        assert {:error, :invalid_issuer, {401, hs, _}} =
+                 Guard.decide(c, bearer_headers(token), "/")
+
+        assert header(hs, "www-authenticate") == [
+                 ~s(Bearer error="invalid_token", error_description="invalid issuer")
+               ]
+      end
+    end
+
+    test "an iss that is no string, or none, is refused before any cache is chosen", ctx do
+      %{key_a: key_a} = ctx
+      # Caches that don't run: consulting one would answer jwks_unavailable.
+      c = Guard.init(cache: [__MODULE__.NoCacheA, __MODULE__.NoCacheB])
+
+      for iss <- [42, [@iss_a], %{"url" => @iss_a}, true, :null] do
+        token = signed(key_a, iss)
+        assert Guard.check(c, bearer_headers(token), "/") == {:error, {:invalid_claim, "iss"}}
+
+        assert Guard.check(ctx.two, bearer_headers(token), "/") ==
+                 {:error, {:invalid_claim, "iss"}}
+      end
+
+      token = rs256(key_a, "k1", Map.delete(claims(), "iss"))
+      assert Guard.check(c, bearer_headers(token), "/") == {:error, {:missing_claim, "iss"}}
+
+      # A token that can't be read is refused as such, with no cache either.
+      assert Guard.check(c, bearer_headers("abc.def"), "/") == {:error, :malformed_token}
+      big = String.duplicate("a", 40_000)
+      assert Guard.check(c, bearer_headers(big), "/") == {:error, :token_too_large}
+    end
+
+    test "a cache that can't say its issuer: jwks_unavailable, not invalid_issuer", ctx do
+      %{a: a, key_a: key_a, key_b: key_b} = ctx
+      c = Guard.init(cache: [a, __MODULE__.NotRunning], aud: aud())
+      assert {:ok, _} = Guard.check(c, bearer_headers(signed(key_a, @iss_a)), "/")
+
+      assert {:error, :jwks_unavailable, {503, _, _}} =
+               Guard.decide(c, bearer_headers(signed(key_b, @iss_b)), "/")
+    end
+
+    test "init/1: plain data; iss, duplicates and non-atoms refused", ctx do
+      c = Guard.init(cache: [ctx.a, ctx.b])
+      assert c.keys == [ctx.a, ctx.b]
+      assert plain?(c)
+
+      for {opts, message} <- [
+            {[cache: [A, B], iss: "https://a.test/"], ~r/give the option iss or several caches/},
+            {[cache: []],
+             ~r/option :cache: expected the atom naming a jwks_verify_cache, or a non-empty list/},
+            {[cache: [A, A]], ~r/option :cache: .* got \[A, A\]$/},
+            {[cache: [A, "B"]], ~r/option :cache: .* got \[A, "B"\]$/},
+            {[cache: [A, nil]], ~r/option :cache: /}
+          ] do
+        assert_raise ArgumentError, message, fn -> JwksVerify.call(fn -> Guard.init(opts) end) end
+      end
+    end
+  end
+
   describe "public paths" do
     test "exact and prefix paths are skipped, segment by segment", %{config: c} do
       for path <- ["/public", "/public/", "//public", "/assets", "/assets/app.js", "/assets/a/b"] do
@@ -383,6 +644,7 @@ defmodule JwksVerify.GuardTest do
       c = Guard.init(cache: MyApp.Jwks, iss: "https://i/", aud: ["a", "b"])
       assert %{keys: MyApp.Jwks, assign: :current_user, unavailable_status: 503} = c
       assert %{public: [], skip: :undefined, on_error: :undefined, realm: :undefined} = c
+      assert c.scopes == []
       assert plain?(c)
     end
 
@@ -432,6 +694,11 @@ defmodule JwksVerify.GuardTest do
       {[cache: A, unavailable_status: 200], ~r/option :unavailable_status: expected a 5xx/},
       {[cache: A, unavailable_status: 401], ~r/option :unavailable_status: expected a 5xx/},
       {[cache: A, realm: ~s(a"b)], ~r/option :realm: expected a string of printable ASCII/},
+      {[cache: A, scopes: "read"], ~r/option :scopes: expected a list of scopes, .* got "read"$/},
+      {[cache: A, scopes: [""]], ~r/option :scopes: expected a list of scopes, .* got ""$/},
+      {[cache: A, scopes: ["read write"]], ~r/option :scopes: .* got "read write"$/},
+      {[cache: A, scopes: [~s(a"b)]], ~r/option :scopes: expected a list of scopes/},
+      {[cache: A, scopes: [:read]], ~r/option :scopes: .* got :read$/},
       {[:cache],
        ~r/bad argument options: expected {Key, Value} pairs with an atom key, got :cache$/},
       {:cache,

@@ -129,6 +129,55 @@ defmodule JwksVerify.HttpdTest do
     end
   end
 
+  # Issue 15 item 2: staff and customer identity providers behind one server.
+  describe "several issuers" do
+    test "each issuer's tokens pass; a kid shared by both picks the token's issuer's key" do
+      staff_key = rsa_key()
+      customer_key = rsa_key()
+      staff = start_issuer(jwks_for([{staff_key, "k1"}]))
+      customers = start_issuer(jwks_for([{customer_key, "k1"}]))
+
+      on_exit(fn ->
+        stop_issuer(staff)
+        stop_issuer(customers)
+      end)
+
+      for {name, issuer, server} <- [
+            {JwksVerify.HttpdTest.Staff, "https://staff.test/", staff},
+            {JwksVerify.HttpdTest.Customers, "https://customers.test/", customers}
+          ] do
+        start_supervised!(cache_spec(name, server.url, issuer: issuer), id: name)
+        eventually(fn -> :jwks_verify_cache.status(name) == :fresh end)
+      end
+
+      api =
+        start_api(cache: [JwksVerify.HttpdTest.Staff, JwksVerify.HttpdTest.Customers], aud: aud())
+
+      on_exit(fn -> stop_httpd(api.server) end)
+      url = api.base <> "/api/protected"
+      token = fn key, iss -> rs256(key, "k1", claims(%{"iss" => iss})) end
+
+      assert {200, _, body} = get(url, bearer_headers(token.(staff_key, "https://staff.test/")))
+      assert decode_json(body)["user"]["iss"] == "https://staff.test/"
+
+      assert {200, _, body} =
+               get(url, bearer_headers(token.(customer_key, "https://customers.test/")))
+
+      assert decode_json(body)["user"]["iss"] == "https://customers.test/"
+
+      for {key, iss, details} <- [
+            {customer_key, "https://staff.test/", "invalid signature"},
+            {staff_key, "https://customers.test/", "invalid signature"},
+            {staff_key, "https://other.test/", "invalid issuer"}
+          ] do
+        assert {401, headers, _} = get(url, bearer_headers(token.(key, iss)))
+
+        assert {"www-authenticate",
+                ~s(Bearer error="invalid_token", error_description="#{details}")} in headers
+      end
+    end
+  end
+
   describe "configuration" do
     test "a static key set instead of a cache", %{key: key} do
       {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
@@ -148,7 +197,8 @@ defmodule JwksVerify.HttpdTest do
             {[iss: "https://i/"], ~r/option cache .* is required/},
             {%{cache: :x, public_paths: ["x"]},
              ~r/public_paths: expected paths that start with \//},
-            {[cache: :x, unavailable_status: 200], ~r/unavailable_status: expected a 5xx/}
+            {[cache: :x, unavailable_status: 200], ~r/unavailable_status: expected a 5xx/},
+            {[cache: :x, scopes: "read"], ~r/option scopes: expected a list of scopes/}
           ] do
         assert {:error, error} =
                  :inets.start(:httpd,
@@ -198,6 +248,31 @@ defmodule JwksVerify.HttpdTest do
 
       assert {200, _, _} =
                get(base <> "/api/protected", bearer_headers(rs256(key, "k1", claims())))
+    end
+
+    test "scopes: 403 insufficient_scope for a valid token without them", %{key: key} do
+      {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
+      api = start_api(key_set: ks, aud: aud(), scopes: ["read:orders", "write:orders"])
+      on_exit(fn -> stop_httpd(api.server) end)
+      url = api.base <> "/api/protected"
+
+      token = rs256(key, "k1", claims(%{"scope" => "read:orders"}))
+      {status, headers, body} = get(url, bearer_headers(token))
+      assert status == 403
+
+      assert {"www-authenticate",
+              ~s(Bearer error="insufficient_scope", scope="read:orders write:orders")} in headers
+
+      assert body == ~s({"error":"Forbidden","details":"insufficient scope"})
+
+      for granted <- [
+            %{"scope" => "write:orders read:orders"},
+            %{"scp" => ["read:orders", "write:orders"]}
+          ] do
+        assert {200, _, _} = get(url, bearer_headers(rs256(key, "k1", claims(granted))))
+      end
+
+      assert {401, _, _} = get(url)
     end
 
     test "on_error shapes the answer", %{key: key} do

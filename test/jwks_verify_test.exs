@@ -1087,6 +1087,31 @@ defmodule JwksVerifyTest do
   end
 
   describe "peek_unverified/1" do
+    test "takes verify's :max_token_bytes and nothing else", ctx do
+      token = rt_token(ctx, "RS256")
+      size = byte_size(token)
+      assert {:ok, _} = JwksVerify.peek_unverified(token, max_token_bytes: size)
+
+      assert JwksVerify.peek_unverified(token, max_token_bytes: size - 1) ==
+               {:error, :token_too_large}
+
+      big = token <> String.duplicate("A", 40_000)
+      assert JwksVerify.peek_unverified(big) == {:error, :token_too_large}
+      assert {:ok, _} = JwksVerify.peek_unverified(big, max_token_bytes: 50_000)
+
+      assert_raise ArgumentError, ~r/unknown option :aud; known options: :max_token_bytes/, fn ->
+        JwksVerify.peek_unverified(token, aud: "x")
+      end
+
+      assert_raise ArgumentError, ~r/unknown option :aud;/, fn ->
+        JwksVerify.peek_unverified(token, max_token_bytes: size, aud: "x")
+      end
+
+      assert_raise ArgumentError, ~r/option :max_token_bytes/, fn ->
+        JwksVerify.peek_unverified(token, max_token_bytes: 0)
+      end
+    end
+
     test "returns header and claims of a valid token, exactly as verify/3 does", ctx do
       token = rt_token(ctx, "ES256", claims(%{"big" => 18_446_744_073_709_551_616, "f" => 1.5}))
       {:ok, verified} = check(token, ctx.ks, aud: @aud)

@@ -12,15 +12,34 @@ defmodule JwksVerify.Cache do
 
       JwksVerify.verify(token, MyApp.Jwks, iss: "https://issuer.example/", aud: "my-api")
 
-  The cache process fetches the JWKS with OTP's `:httpc`, TLS peer and host
-  name verified against the system CA store (`:public_key.cacerts_get/0`),
-  and keeps the parsed key set in ETS. Verification reads ETS in the
+  Or start it from the issuer alone (OpenID Connect Discovery): it reads the
+  issuer's metadata for its `jwks_uri`, and checks `iss` itself:
+
+      {JwksVerify.Cache, name: MyApp.Jwks, issuer: "https://tenant.example.com/"}
+
+      JwksVerify.verify(token, MyApp.Jwks, aud: "my-api")
+
+  The cache process fetches the JWKS over HTTP/1.1 (its own small client on
+  `:gen_tcp`/`:ssl`), TLS peer and host name verified against the system CA
+  store (`:public_key.cacerts_get/0`), and keeps the parsed key set in ETS. Verification reads ETS in the
   caller's process and never messages the cache, except when a token names a
   `kid` the key set lacks: then the caller asks for a refetch, which all
   concurrent callers share (one HTTP request) and whose answer they get
   inline; such refetches are rate-limited and kids that a refetch did not
   bring are remembered for a while, so a flood of made-up kids cannot become
   a flood of requests to the issuer.
+
+  ## At boot
+
+  `start_link/1` returns at once (unless `:await_first_fetch` is set) and the
+  first fetch runs in the background. A verification that finds no key set
+  yet while that fetch is under way joins it: all such callers share it (one
+  HTTP request), and each gets the verdict on its token once the keys are
+  in, or `{:error, :jwks_unavailable}` if the fetch fails, within the fetch's
+  `:timeout`. While the cache backs off after a failed fetch, callers get
+  `{:error, :jwks_unavailable}` at once and cause no request; the next retry
+  is joined the same way. The same holds past the stale ceiling. So a
+  service answers its first requests after a deploy, and no 503s.
 
   Security and fault behaviour:
 
@@ -33,11 +52,24 @@ defmodule JwksVerify.Cache do
       (fail closed) until a fetch succeeds; retries back off exponentially,
       with jitter;
     * the cache starts even when the issuer is down: verification answers
-      `{:error, :jwks_unavailable}` until the first fetch succeeds (see
-      `:await_first_fetch`);
+      `{:error, :jwks_unavailable}` until a fetch succeeds (see "At boot");
+    * only a 200's body is read, and no further than `:max_body_bytes`; any
+      other response (an error page, a redirect, a 304) is answered from its
+      headers and its body never read, whatever its size;
+    * a key set holding private key material (a JWK carrying `d`, `p`, `q`,
+      `k`, ...: refused as `:private_key`) is logged as an error naming the
+      kids, never the material: the issuer leaked those keys;
     * a crash of the cache process loses only what it refetches after the
       supervisor restarts it; callers never crash (they get
-      `{:error, :jwks_unavailable}` meanwhile).
+      `{:error, :jwks_unavailable}` meanwhile);
+    * after the NIF library is reloaded (`:code.delete/1`, `:code.purge/1`,
+      then a new load), key sets made before are foreign to it: the cache
+      builds its key set again from its source (the JSON, the file, or the
+      body it last fetched, without a request) the first time a caller
+      needs it, unseen by the caller;
+    * a name no cache runs under (a typo, a cache not started) answers
+      `{:error, :jwks_unavailable}` like an outage, but logs a warning naming
+      it, at most once a minute per name, and `status/1` says `:not_running`.
 
   A failing issuer is logged once as a warning, then as a reminder every five
   minutes; recovery is logged. When the host application has `:telemetry`
@@ -53,12 +85,19 @@ defmodule JwksVerify.Cache do
 
     * `:name` - the name the cache is registered under; also names its ETS
       table (required).
+    * `:issuer` - the issuer identifier, exactly as tokens name it in `iss`.
+      A cache that knows its issuer requires it: verifying through the cache
+      without an `:iss` option checks `iss` against it (an `:iss` option
+      still wins), and `issuer/1` answers it. Alone, it also tells the cache
+      where its keys are (see "Discovery"); beside `:jwks_uri`, `:jwks` or
+      `:jwks_file`, it only names the issuer.
     * `:jwks_uri` - the issuer's JWKS URL, `https://` unless `:allow_http`.
     * `:jwks` - a static JWKS JSON document instead (no HTTP): tests,
       air-gapped deployments.
     * `:jwks_file` - a path to a static JWKS JSON file instead; read at start
-      and on `refresh/1`. Exactly one of the three sources is required; a
-      static one that does not parse or has no usable key raises at start.
+      and on `refresh/1`. Exactly one of the three sources, or `:issuer`
+      alone, is required; a static one that does not parse or has no usable
+      key raises at start.
     * `:allow_http` - accept `http://` URLs (tests, loopback), defaults to `false`.
     * `:ttl` - how long a fetched key set is fresh when the response carries
       no `Cache-Control: max-age` or `Expires`, defaults to `600_000` (10 min).
@@ -72,18 +111,24 @@ defmodule JwksVerify.Cache do
       `{:error, :unknown_kid}` at once and queue one refetch at its end.
     * `:negative_ttl` - how long a kid that a refetch did not bring (or that
       the issuer removed) answers `:unknown_kid` without asking for a refetch,
-      defaults to `300_000`.
+      not even a queued one, defaults to `300_000`, and never longer than
+      `:refetch_interval`: a kid probed before the issuer publishes it holds
+      back the real rotation no longer than the rate limit would.
     * `:stale_ceiling` - how long after the issuer last confirmed the key set
       it may still serve while refreshes fail, defaults to `86_400_000` (24 h);
       never shorter than the TTL.
     * `:connect_timeout` - defaults to `5_000`.
-    * `:timeout` - total time for one fetch, redirects included, defaults to `10_000`.
-    * `:max_body_bytes` - larger JWKS responses are refused while being read,
-      defaults to `1_048_576` (1 MiB).
+    * `:timeout` - total time for one fetch, redirects (and the discovery
+      document, when read) included, defaults to `10_000`.
+    * `:max_body_bytes` - a larger 200 body is refused while being read,
+      defaults to `1_048_576` (1 MiB). Bodies of other responses are never
+      read.
     * `:max_redirects` - defaults to `3`; a redirect to `http://` is refused
       unless `:allow_http`.
     * `:await_first_fetch` - wait up to this long in `start_link/1` for the
       first key set (the start succeeds either way), defaults to `0`.
+      Verifications wait for the first fetch anyway (see "At boot"); this is
+      for a start that should not return before the keys are in.
     * `:ssl` - extra `:ssl` client options overriding the defaults key by key,
       for example `cacerts: [der]` for a private CA.
     * `:backoff_initial`, `:backoff_max` - retry delays after failed fetches,
@@ -92,12 +137,45 @@ defmodule JwksVerify.Cache do
     * `:token_cache` - `true` or a maximum entry count (`true` means `10_000`)
       to cache verified tokens, defaults to `false`. See "Token cache".
 
+  ## Discovery
+
+  Started with `:issuer` and no other source, the cache reads the issuer's
+  metadata: `{issuer}/.well-known/openid-configuration` (OpenID Connect
+  Discovery 1.0 §4; a terminating `/` of the issuer is removed before
+  appending), or, when that answers a 4xx or something other than a JSON
+  object, RFC 8414's `/.well-known/oauth-authorization-server` inserted
+  between the host and the issuer's path (RFC 8414 §3.1). The issuer must be
+  an `https://` URL (unless `:allow_http`) without query or fragment. The
+  document is refused unless its `issuer` equals `:issuer` exactly (OpenID
+  Connect Discovery §4.3) and its `jwks_uri` is `https://` (unless
+  `:allow_http`); it is fetched under the JWKS's rules (TLS, `:ssl`,
+  `:max_body_bytes`, redirects, one `:timeout` for both requests), and read
+  by the C core's strict JSON parser. Then the cache fetches the JWKS from that
+  `jwks_uri` as a `:jwks_uri` cache does.
+
+  The document is read again with the first key set fetch after its own
+  freshness ends (`Cache-Control: max-age` or `Expires`, clamped to
+  `:min_ttl`..`:max_ttl`; a day without them) and on `refresh/1`. A failed
+  re-read keeps the `jwks_uri` the cache had: the key set keeps being
+  refreshed from it and is never dropped for it; the failure is logged,
+  shows in `info(name).discovery.last_error`, and is retried after
+  `:min_ttl`. Until a first document is accepted, fetches fail with
+  `{:discovery, reason}` in `info(name).last_error` (logged like any failed
+  fetch), for example `{:discovery, {:issuer_mismatch, "https://other/"}}`,
+  `{:discovery, {:insecure_jwks_uri, "http://..."}}`,
+  `{:discovery, {:body_too_large, 1_048_576}}` or `{:discovery, :bad_json}`.
+
   ## Token cache
 
-  With `:token_cache` on, a verified JWT's claims are kept in a public ETS
+  With `:token_cache` on, a verified JWT's claims are kept in a protected ETS
   table keyed by the SHA-256 of the whole token (tokens themselves are not
   stored), with the verification options (less `:now`) they were verified
-  under, until the token's `exp`; a hit needs the same options. A repeated token then skips the
+  under, until the token's `exp`; a hit needs the same options. Callers read
+  it; only the cache process writes it: a caller that verified a token
+  offers it (a message, skipped while the process is busy), and the process
+  verifies it again itself before it writes the entry, so no other code in
+  the node can plant an entry that makes a token pass. A hit is an ETS
+  lookup and a SHA-256 of the token; `mix run bench/token_cache.exs` times it. A repeated token then skips the
   signature check; `exp`, `nbf` and `iat` are checked again on every hit, and
   anything other than a clear pass goes through full verification, so the
   cache can only give an answer full verification would. The table is cleared
@@ -113,6 +191,7 @@ defmodule JwksVerify.Cache do
       {:key_set, key_set, expires_at, unusable_at, generation, token_cache}
       {:kid_gate, next_refetch_at, deferred?, in_flight?, call_timeout}
       {{:negative, kid}, until}
+      {:issuer, issuer}
 
   `key_set` is the NIF resource of `JwksVerify.key_set/1`; times are
   `System.monotonic_time(:millisecond)` (`:infinity` for a static source):
@@ -121,31 +200,38 @@ defmodule JwksVerify.Cache do
   whose token names an unknown kid whether it may ask for a refetch (not
   before `next_refetch_at` when one is already queued and none is under
   way) and how long to wait for the answer; a negative kid asks for no
-  refetch until `until`. `token_cache` is `nil` (`:undefined`) or
-  `{tid, max_entries}` of a public table of
+  refetch until `until`. The issuer row is there when the cache was started
+  with `:issuer`; it is written once. `token_cache` is `nil` (`:undefined`) or
+  `{tid, max_entries}` of a protected table of
   `{token_sha256, opts, generation, exp, nbf, iat, drop_at, claims}`
   (`opts` the prepared options less `:now`; `drop_at` is `exp` plus the
   leeway, when the periodic sweep drops the row).
 
-  The cache process writes every row; readers call `:ets.lookup/2`
-  themselves. The Erlang module `:jwks_verify_cache` (whose module doc lists
+  The cache process writes every row, in both tables; readers call
+  `:ets.lookup/2` themselves. The Erlang module `:jwks_verify_cache` (whose module doc lists
   its parts) is the API this module delegates to.
 
   ## Health
 
   `status/1` answers `:fresh`, `:stale` or `:unavailable` from ETS alone, for
-  readiness probes; `info/1` gives the details.
+  readiness probes, and `:not_running` when no cache of that name runs;
+  `info/1` gives the details.
   """
 
   @typedoc "The name a cache is registered under."
   @type name :: atom()
 
-  @typedoc "What `status/1` answers."
-  @type status :: :fresh | :stale | :unavailable
+  @typedoc """
+  What `status/1` answers; `:not_running` when no cache of that name runs
+  (verification then answers `{:error, :jwks_unavailable}`, as when
+  `:unavailable`, and logs a warning at most once a minute).
+  """
+  @type status :: :fresh | :stale | :unavailable | :not_running
 
   @typedoc "Cache options, see the moduledoc."
   @type option ::
           {:name, name()}
+          | {:issuer, String.t()}
           | {:jwks_uri, String.t()}
           | {:jwks, iodata()}
           | {:jwks_file, Path.t()}
@@ -216,9 +302,22 @@ defmodule JwksVerify.Cache do
   def key_set(name) when is_atom(name), do: :jwks_verify_cache.key_set(name)
 
   @doc """
+  The issuer the cache was started with (its `:issuer` option), or `nil`.
+  Reads ETS only, so it can pick, for each request, the cache of a token's
+  `iss`.
+  """
+  @spec issuer(name()) :: String.t() | nil
+  def issuer(name) when is_atom(name) do
+    case :jwks_verify_cache.issuer(name) do
+      :undefined -> nil
+      issuer -> issuer
+    end
+  end
+
+  @doc """
   `:fresh` within the TTL; `:stale` past it while refreshes fail (keys still
-  verify); `:unavailable` with no key set, past the stale ceiling, or when no
-  cache of that name runs. Reads ETS only.
+  verify); `:unavailable` with no key set or past the stale ceiling;
+  `:not_running` when no cache of that name runs. Reads ETS only.
   """
   @spec status(name()) :: status()
   def status(name) when is_atom(name), do: :jwks_verify_cache.status(name)
@@ -230,14 +329,28 @@ defmodule JwksVerify.Cache do
   `:expires_at`, `:unusable_at`, `:next_refresh_at` (times in
   `System.system_time(:millisecond)`, `nil` when unknown), `:consecutive_failures`,
   `:last_error`,
-  `:negative_kids`, `:token_cache` and `:counts` (fetches, 304s, failures,
-  kid misses, kid-miss fetches, suppressed refetches).
+  `:negative_kids`, `:token_cache`, `:counts` (fetches, 304s, failures,
+  kid misses, kid-miss fetches, suppressed refetches), `:issuer`, and
+  `:discovery`: `nil`, or for a cache started from its issuer
+  `:document_uri`, `:jwks_uri` (of the last accepted document),
+  `:fetched_at`, `:refresh_at`, `:consecutive_failures` and `:last_error`
+  (of reading the document).
+  When no cache of that name runs: `%{name: name, running: false, status:
+  :not_running}`.
   """
   @spec info(name()) :: map()
   def info(name) when is_atom(name) do
-    name
-    |> :jwks_verify_cache.info()
-    |> Map.new(fn
+    case nils(:jwks_verify_cache.info(name)) do
+      %{discovery: discovery} = info when is_map(discovery) ->
+        %{info | discovery: nils(discovery)}
+
+      info ->
+        info
+    end
+  end
+
+  defp nils(map) do
+    Map.new(map, fn
       {key, :undefined} -> {key, nil}
       pair -> pair
     end)

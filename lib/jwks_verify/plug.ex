@@ -1,7 +1,7 @@
 defmodule JwksVerify.Plug do
   @moduledoc """
   A Plug that lets through requests carrying a valid bearer JWT and answers
-  the others with `401`.
+  the others with `401` (or `400`, `403`, `503`: see Responses).
 
   It reads the token from the `authorization` header (RFC 6750 §2.1, scheme
   `Bearer` in any case), verifies it against a `JwksVerify.Cache` and puts
@@ -45,7 +45,19 @@ defmodule JwksVerify.Plug do
 
     * `:cache` - the name of a running `JwksVerify.Cache` (required). The
       cache is looked up by name on each request, so the router can be
-      compiled before it starts.
+      compiled before it starts. Or a list of names, one cache per issuer,
+      each started with its `:issuer`, for several issuers behind one
+      pipeline: the token's `iss`, read unverified, only picks the cache
+      whose issuer it equals, and the token is then verified against that
+      cache with that issuer (a `kid` two issuers share never selects the
+      other's key). An `iss` that names none of them is `:invalid_issuer`;
+      one that is not a string is refused before any cache is looked at.
+      `:iss` is refused with a list: the caches' issuers are the accepted
+      ones.
+
+          plug JwksVerify.Plug,
+            cache: [MyApp.StaffJwks, MyApp.CustomerJwks],
+            aud: "my-api"
     * `:iss` - the accepted issuer (or a list). Set it: without it, a token
       from any issuer that shares the key set passes.
     * `:aud` - the accepted audience (or a list). Set it: without it, a token
@@ -58,10 +70,17 @@ defmodule JwksVerify.Plug do
     * `:typ` - the required header `typ` (such as `"at+jwt"`), unchecked by
       default.
     * `:max_token_bytes` - longer tokens are refused unread, defaults to `32768`.
+    * `:scopes` - scopes a valid token must all grant, such as
+      `["read:orders"]`, in its `scope` claim (space-separated, RFC 9068
+      §2.2.3) or `scp` (an array), compared whole by
+      `JwksVerify.check_scopes/2` (`"read"` does not grant `"read:all"`); a
+      token that lacks one gets `403`. Defaults to `[]`, no scope required.
     * `:assign` - the assign that receives the claims, defaults to
       `:current_user`.
-    * `:public_paths` - paths that need no token: `"/public"` (that path
-      only) or `"/assets/*"` (the path and everything below it).
+    * `:public_paths` - full request paths that need no token: `"/api/health"`
+      (that path only) or `"/assets/*"` (the path and everything below it).
+      They are matched against `conn.request_path`, so a route inside
+      `scope "/api"` is written with its `/api` prefix.
     * `:skip` - `{module, function}`, called as `module.function(path)`;
       `true` lets the request through without a token.
     * `:on_error` - `{module, function}`, called as
@@ -90,6 +109,10 @@ defmodule JwksVerify.Plug do
       `www-authenticate: Bearer error="invalid_request", error_description="..."`;
     * a token that fails verification: `401`,
       `www-authenticate: Bearer error="invalid_token", error_description="..."`;
+    * a valid token that lacks one of `:scopes`: `403`,
+      `www-authenticate: Bearer error="insufficient_scope", scope="read:orders write"`
+      (every required scope), body
+      `{"error":"Forbidden","details":"insufficient scope"}`;
     * the key set can't be had: `503` (`:unavailable_status`), so an issuer
       outage is not blamed on the client.
 

@@ -136,7 +136,7 @@ jws(#{ks := KS, ed := Ed}) ->
     ?assertEqual({error, bad_payload},
                  jwks_verify:verify(Token, KS, #{now => ?NOW, aud => ?AUD, algs => [<<"EdDSA">>]})).
 
-peek(#{rsa := Rsa, other_rsa := Other}) ->
+peek(#{other_rsa := Other}) ->
     Forged = sign(claims(#{<<"sub">> => <<"root">>}), Other),
     ?assertEqual({ok, #{header => #{<<"alg">> => <<"RS256">>, <<"kid">> => <<"rsa">>,
                                     <<"typ">> => <<"JWT">>},

@@ -1,10 +1,10 @@
 # Guards the pure half of the cache's HTTP fetch (src/jwks_verify_cache_http.erl)
 # without a server: freshness from Cache-Control / Age / Expires / Date
 # (RFC 9111) and its clamping, the conditional request, redirects (relative
-# Location, hop limit, downgrade to http), Content-Length, httpc's connect
-# errors, and the TLS defaults (verify_peer, SNI only for names, user options
-# winning key by key). Headers are given as httpc hands them over: lower-case
-# charlist names and values.
+# Location, hop limit, downgrade to http), Content-Length, and the TLS
+# defaults (verify_peer, SNI only for names, user options winning key by
+# key). Headers are given as the client reads them: lower-case charlist names
+# and values.
 defmodule JwksVerify.CacheHttpTest do
   use ExUnit.Case, async: true
 
@@ -146,22 +146,11 @@ defmodule JwksVerify.CacheHttpTest do
     end
   end
 
-  describe "content_length/1 and simplify/1" do
+  describe "content_length/1" do
     test "Content-Length is a number or unknown" do
       assert @http.content_length(headers([{"content-length", "1048577"}])) == 1_048_577
       assert @http.content_length([]) == :undefined
       assert @http.content_length(headers([{"content-length", "lots"}])) == :undefined
-    end
-
-    test "httpc's connect errors keep the inet cause" do
-      nested =
-        {:failed_connect, [{:to_address, {~c"127.0.0.1", 1}}, {:inet, [:inet], :econnrefused}]}
-
-      assert @http.simplify(nested) == {:connect_failed, :econnrefused}
-
-      bare = {:failed_connect, [{:to_address, {~c"127.0.0.1", 1}}]}
-      assert @http.simplify(bare) == {:connect_failed, [{:to_address, {~c"127.0.0.1", 1}}]}
-      assert @http.simplify(:timeout) == :timeout
     end
   end
 

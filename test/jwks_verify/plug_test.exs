@@ -15,7 +15,9 @@ defmodule JwksVerify.PlugTest do
   setup_all do
     key = rsa_key()
     {:ok, ks} = JwksVerify.key_set(jwks_for([{key, "k1"}]))
-    %{key: key, ks: ks}
+    # As a user's suite does: a JwksVerify.Test issuer and its cache, for the
+    # whole module.
+    %{key: key, ks: ks, issuer: JwksVerify.Test.start_issuer!()}
   end
 
   describe "the module" do
@@ -59,6 +61,17 @@ defmodule JwksVerify.PlugTest do
       assert config.assign == :claims
     end
 
+    test "takes several caches, one per issuer, as plain data" do
+      config = JwksVerify.Plug.init(cache: [MyApp.StaffJwks, MyApp.CustomerJwks], aud: "api")
+      {evaluated, _} = Code.eval_quoted(Macro.escape(config))
+      assert evaluated == config
+      assert config.keys == [MyApp.StaffJwks, MyApp.CustomerJwks]
+
+      assert_raise ArgumentError, ~r/give the option iss or several caches, not both/, fn ->
+        JwksVerify.Plug.init(cache: [MyApp.StaffJwks, MyApp.CustomerJwks], iss: "https://i/")
+      end
+    end
+
     test "refuses a key set: it can't be compiled into a router", %{ks: ks} do
       assert_raise ArgumentError, ~r/takes :cache, not :key_set/, fn ->
         JwksVerify.Plug.init(key_set: ks)
@@ -66,6 +79,11 @@ defmodule JwksVerify.PlugTest do
 
       assert_raise ArgumentError, ~r/takes :cache, not :key_set/, fn ->
         JwksVerify.Plug.init(%{cache: A, key_set: ks})
+      end
+
+      # Issue 14: any key_set, a reference that is no key set too.
+      assert_raise ArgumentError, ~r/takes :cache, not :key_set/, fn ->
+        JwksVerify.Plug.init(key_set: make_ref())
       end
     end
 
@@ -118,6 +136,10 @@ defmodule JwksVerify.PlugTest do
       %{req_headers: headers, request_path: path, assigns: %{}, halted: false}
     end
 
+    # init/1 with the cache of a JwksVerify.Test issuer, as a user's test has it.
+    defp plug_config(issuer, extra \\ []),
+      do: JwksVerify.Plug.init(JwksVerify.Test.plug_opts(issuer) ++ extra)
+
     test "a valid token: the claims in assigns.current_user, not halted", %{key: key, ks: ks} do
       claims = claims()
       conn = conn("/api/protected", bearer_headers(rs256(key, "k1", claims)))
@@ -126,9 +148,17 @@ defmodule JwksVerify.PlugTest do
       refute conn.halted
     end
 
-    test "the :assign option names the assign", %{key: key, ks: ks} do
-      conn = conn("/api", bearer_headers(rs256(key, "k1", claims())))
-      conn = JwksVerify.Plug.call(conn, config(ks, assign: :jwt_claims))
+    test "a valid token through init/1 and a cache: a user's test", %{issuer: issuer} do
+      claims = JwksVerify.Test.claims(issuer, %{"scope" => "read"})
+      conn = conn("/api/protected", [JwksVerify.Test.authorization_header(issuer, claims)])
+      conn = JwksVerify.Plug.call(conn, plug_config(issuer))
+      assert conn.assigns.current_user == claims
+      refute conn.halted
+    end
+
+    test "the :assign option names the assign", %{issuer: issuer} do
+      conn = conn("/api", [JwksVerify.Test.authorization_header(issuer)])
+      conn = JwksVerify.Plug.call(conn, plug_config(issuer, assign: :jwt_claims))
       assert %{"sub" => "user-1"} = conn.assigns.jwt_claims
       refute Map.has_key?(conn.assigns, :current_user)
     end
@@ -151,6 +181,53 @@ defmodule JwksVerify.PlugTest do
 
       assert {"www-authenticate",
               ~s(Bearer error="invalid_token", error_description="malformed token")} in headers
+    end
+  end
+
+  describe "call/2 with :scopes" do
+    test "a valid token without a required scope: 403 insufficient_scope", %{key: key, ks: ks} do
+      config =
+        :jwks_verify_guard.init(
+          key_set: ks,
+          aud: aud(),
+          scopes: ["read:orders"],
+          on_error: {__MODULE__, :on_error}
+        )
+
+      token = rs256(key, "k1", claims(%{"scp" => ["read"]}))
+
+      conn = %{
+        req_headers: bearer_headers(token),
+        request_path: "/api",
+        assigns: %{},
+        halted: false
+      }
+
+      conn = JwksVerify.Plug.call(conn, config)
+      assert conn.halted
+      refute Map.has_key?(conn.assigns, :current_user)
+
+      assert %{reason: {:insufficient_scope, ["read:orders"]}, status: 403, body: body} =
+               conn.assigns.refusal
+
+      assert body == ~s({"error":"Forbidden","details":"insufficient scope"})
+
+      assert {"www-authenticate", ~s(Bearer error="insufficient_scope", scope="read:orders")} in conn.assigns.refusal.headers
+
+      token = rs256(key, "k1", claims(%{"scope" => "read:orders"}))
+      conn = %{conn | req_headers: bearer_headers(token), halted: false, assigns: %{}}
+      conn = JwksVerify.Plug.call(conn, config)
+      refute conn.halted
+      assert conn.assigns.current_user["scope"] == "read:orders"
+    end
+
+    test "init/1 takes :scopes as plain data" do
+      config = JwksVerify.Plug.init(cache: MyApp.Jwks, scopes: ["read:orders", "write"])
+      assert config.scopes == ["read:orders", "write"]
+
+      assert_raise ArgumentError, ~r/option :scopes: expected a list of scopes/, fn ->
+        JwksVerify.Plug.init(cache: MyApp.Jwks, scopes: "read:orders")
+      end
     end
   end
 

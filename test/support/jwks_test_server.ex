@@ -13,8 +13,15 @@ defmodule JwksVerify.TestServer do
     * `:mode` - `:ok`, `{:status, code}`, `:hang` (never answer), `:malformed`
       (a truncated JSON body), `:empty` (`{"keys": []}`), `{:huge, bytes}`
       (a 200 of that size with Content-Length), `{:huge_chunked, bytes}` (the
-      same, chunked), `:redirect_loop` (302 to itself), `{:redirect, url}`,
-      `:drop` (close the connection without answering).
+      same, chunked), `{:huge, bytes, opts}` (`status: code`, `chunked: true`,
+      `location: url` for a redirect), `:redirect_loop` (302 to itself),
+      `{:redirect, url}`, `:drop` (close the connection without answering);
+    * `:routes` - `%{path => keyword}`: for a request to `path`, these values
+      of the keys above replace the others (`:jwks` is then that path's body),
+      so one server can be an issuer with several documents.
+
+  Huge bodies are written from one 64 KiB binary, reused: the server holds
+  no more than that whatever their size.
   """
 
   use GenServer
@@ -91,7 +98,8 @@ defmodule JwksVerify.TestServer do
          expires: nil,
          headers: [],
          delay: 0,
-         mode: :ok
+         mode: :ok,
+         routes: %{}
        },
        requests: []
      }}
@@ -153,6 +161,7 @@ defmodule JwksVerify.TestServer do
          {:ok, path, headers} <- read_request(transport, sock, nil, %{}) do
       at = System.monotonic_time(:millisecond)
       conf = GenServer.call(server, {:request, %{path: path, headers: headers, at: at}})
+      conf = Map.merge(conf, Map.new(Map.get(conf.routes, path, [])))
       if conf.delay > 0, do: Process.sleep(conf.delay)
       respond(transport, sock, conf, path, headers)
     end
@@ -224,28 +233,28 @@ defmodule JwksVerify.TestServer do
         ~s({"keys": []})
       )
 
-  defp respond(transport, sock, %{mode: {:huge, bytes}}, _path, _headers) do
-    head =
-      status_line(200, [{"content-type", "application/json"}, {"content-length", "#{bytes}"}])
+  defp respond(transport, sock, %{mode: {:huge, bytes}} = conf, path, headers),
+    do: respond(transport, sock, %{conf | mode: {:huge, bytes, []}}, path, headers)
 
-    transport.send(sock, head)
-    send_filler(transport, sock, bytes, fn chunk -> chunk end)
-  end
+  defp respond(transport, sock, %{mode: {:huge_chunked, bytes}} = conf, path, headers),
+    do: respond(transport, sock, %{conf | mode: {:huge, bytes, chunked: true}}, path, headers)
 
-  defp respond(transport, sock, %{mode: {:huge_chunked, bytes}}, _path, _headers) do
-    head =
-      status_line(200, [{"content-type", "application/json"}, {"transfer-encoding", "chunked"}])
+  defp respond(transport, sock, %{mode: {:huge, bytes, opts}}, _path, _headers) do
+    code = Keyword.get(opts, :status, 200)
+    location = for url <- List.wrap(opts[:location]), do: {"location", url}
 
-    transport.send(sock, head)
+    if opts[:chunked] do
+      head = status_line(code, [{"transfer-encoding", "chunked"} | location])
+      transport.send(sock, head)
+      frame = &[Integer.to_string(byte_size(&1), 16), "\r\n", &1, "\r\n"]
 
-    with :ok <-
-           send_filler(
-             transport,
-             sock,
-             bytes,
-             &[Integer.to_string(byte_size(&1), 16), "\r\n", &1, "\r\n"]
-           ) do
-      transport.send(sock, "0\r\n\r\n")
+      with :ok <- send_filler(transport, sock, bytes, frame) do
+        transport.send(sock, "0\r\n\r\n")
+      end
+    else
+      head = status_line(code, [{"content-length", "#{bytes}"} | location])
+      transport.send(sock, head)
+      send_filler(transport, sock, bytes, fn chunk -> chunk end)
     end
   end
 
@@ -262,10 +271,25 @@ defmodule JwksVerify.TestServer do
 
   defp send_filler(transport, sock, left, frame) do
     n = min(left, @chunk)
+    filler = filler()
+    chunk = if n == @chunk, do: filler, else: binary_part(filler, 0, n)
 
-    case transport.send(sock, frame.(:binary.copy(" ", n))) do
+    case transport.send(sock, frame.(chunk)) do
       :ok -> send_filler(transport, sock, left - n, frame)
       error -> error
+    end
+  end
+
+  # One 64 KiB binary per process, made once and sent again and again.
+  defp filler do
+    case Process.get(:filler) do
+      nil ->
+        bin = :binary.copy(" ", @chunk)
+        Process.put(:filler, bin)
+        bin
+
+      bin ->
+        bin
     end
   end
 

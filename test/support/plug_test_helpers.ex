@@ -1,8 +1,10 @@
 defmodule JwksVerify.PlugTestHelpers do
   @moduledoc """
   What the Plug, httpd-adapter, CLI and demo tests share: RS256 tokens with
-  the usual claims (signed by `:public_key` through `JwksVerify.TokenHelpers`),
-  and real HTTP servers on 127.0.0.1 made with OTP's `:httpd`:
+  the usual claims (signed by `:public_key` through `JwksVerify.TokenHelpers`;
+  `iss`, `aud` and `sub` are `JwksVerify.Test`'s defaults, which the tests
+  configure guards with, as users' tests do), and real HTTP servers on
+  127.0.0.1 made with OTP's `:httpd`:
 
     * `start_issuer/1` serves a JWKS at `/.well-known/jwks.json` that the test
       can replace (`publish/2`) and counts the requests it gets;
@@ -12,11 +14,11 @@ defmodule JwksVerify.PlugTestHelpers do
 
   import JwksVerify.TokenHelpers
 
-  @iss "https://issuer.test/"
-  @aud "api.test"
+  @doc "`JwksVerify.Test.iss/0`: the issuer the tests' tokens carry."
+  defdelegate iss(), to: JwksVerify.Test
 
-  def iss, do: @iss
-  def aud, do: @aud
+  @doc "`JwksVerify.Test.aud/0`: the audience the tests' tokens carry."
+  defdelegate aud(), to: JwksVerify.Test
 
   @doc "Seconds since the epoch."
   def now, do: System.system_time(:second)
@@ -24,7 +26,13 @@ defmodule JwksVerify.PlugTestHelpers do
   @doc "Claims a valid token carries: iss, aud, sub, iat, exp (in 5 minutes), merged with `extra`."
   def claims(extra \\ %{}) do
     Map.merge(
-      %{"iss" => @iss, "aud" => @aud, "sub" => "user-1", "iat" => now(), "exp" => now() + 300},
+      %{
+        "iss" => iss(),
+        "aud" => aud(),
+        "sub" => JwksVerify.Test.sub(),
+        "iat" => now(),
+        "exp" => now() + 300
+      },
       extra
     )
   end

@@ -8,7 +8,9 @@ defmodule Mix.Tasks.JwksVerify.Verify do
       mix jwks_verify.verify TOKEN --jwks URL_OR_FILE [options]
 
   `TOKEN` may be `-` to read it from standard input, which keeps it out of
-  the shell history. The header and the payload are printed as the token
+  the shell history. A pasted `Bearer eyJ...` (or a whole
+  `Authorization: Bearer eyJ...` line) is taken too: the scheme is dropped,
+  and the output says so. The header and the payload are printed as the token
   carries them, even when verification fails (they are not trusted until
   the verdict says so).
 
@@ -20,7 +22,10 @@ defmodule Mix.Tasks.JwksVerify.Verify do
       checked against the system CA store), an `http://` URL, or a file
       (required)
     * `--iss` - the accepted issuer; repeat for several
-    * `--aud` - the accepted audience; repeat for several
+    * `--aud` - the accepted audience; repeat for several. Without it, a token
+      carrying `aud` is refused (RFC 7519 §4.1.3)
+    * `--any-aud` - accept any `aud` (unsafe: a token minted for another API
+      passes; for looking at tokens, not for deciding)
     * `--alg` - an allowed algorithm, defaults to `RS256`; repeat for several
     * `--leeway` - seconds of clock skew allowed, defaults to `0`
     * `--required` - a claim that must be present, defaults to `exp`; repeat
@@ -40,6 +45,7 @@ defmodule Mix.Tasks.JwksVerify.Verify do
     jwks: :string,
     iss: :keep,
     aud: :keep,
+    any_aud: :boolean,
     alg: :keep,
     leeway: :integer,
     required: :keep,
@@ -51,9 +57,9 @@ defmodule Mix.Tasks.JwksVerify.Verify do
   def run(args) do
     {switches, argv} = OptionParser.parse!(args, strict: @switches)
 
-    token =
+    {token, dropped} =
       case argv do
-        [token] -> read_token(token)
+        [token] -> token |> read_token() |> drop_scheme()
         _ -> Mix.raise("usage: mix jwks_verify.verify TOKEN --jwks URL_OR_FILE [options]")
       end
 
@@ -61,6 +67,7 @@ defmodule Mix.Tasks.JwksVerify.Verify do
     Mix.Task.run("app.config")
     opts = verify_opts(switches)
 
+    if dropped, do: section("Note", "dropped #{inspect(dropped)}: the token is what follows it")
     print_token(token)
 
     with {:ok, json} <- read_jwks(source),
@@ -77,11 +84,20 @@ defmodule Mix.Tasks.JwksVerify.Verify do
   defp read_token("-"), do: IO.read(:stdio, :eof) |> to_string() |> String.trim()
   defp read_token(token), do: String.trim(token)
 
+  # What gets pasted from a request: the header's value, or the whole line.
+  # The scheme is matched in any case, as servers do (RFC 7235 §2.1).
+  defp drop_scheme(token) do
+    case Regex.run(~r/\A((?:authorization:\s*)?bearer\s+)(\S+)\z/i, token) do
+      [_, prefix, rest] -> {rest, String.trim_trailing(prefix)}
+      nil -> {token, nil}
+    end
+  end
+
   defp verify_opts(switches) do
     opts =
       [
         iss: Keyword.get_values(switches, :iss),
-        aud: Keyword.get_values(switches, :aud),
+        aud: if(switches[:any_aud], do: :any, else: Keyword.get_values(switches, :aud)),
         algs: Keyword.get_values(switches, :alg),
         required: Keyword.get_values(switches, :required),
         leeway: switches[:leeway],
@@ -180,8 +196,74 @@ defmodule Mix.Tasks.JwksVerify.Verify do
         section("Verdict", ["valid" | times(claims, now)] ++ unchecked(switches))
 
       {:error, reason} ->
-        section("Verdict", "invalid: #{inspect(reason)} (#{:jwks_verify_guard.details(reason)})")
+        now = switches[:now] || System.system_time(:second)
+
+        section("Verdict", [
+          "invalid: #{inspect(reason)} (#{:jwks_verify_guard.details(reason)})"
+          | why(reason, token, now)
+        ])
+
         exit({:shutdown, 1})
+    end
+  end
+
+  # How far off the clock a token is. It verified up to its times, so its
+  # claims are the issuer's; they are read only to say when.
+  defp why(reason, token, now) when reason in [:expired, :not_yet_valid, :issued_in_future] do
+    {name, say} =
+      case reason do
+        :expired -> {"exp", &"expired #{&1} ago"}
+        :not_yet_valid -> {"nbf", &"not valid for another #{&1}"}
+        :issued_in_future -> {"iat", &"issued #{&1} in the future"}
+      end
+
+    case unverified_claims(token) do
+      %{^name => t} when is_integer(t) ->
+        ["#{say.(duration(abs(now - t)))} (#{name} #{iso8601(t)})"]
+
+      _ ->
+        []
+    end
+  end
+
+  defp why(reason, token, _now) when reason in [:bad_base64, :malformed_token] do
+    if token =~ ~r/\s/,
+      do: ["the token holds whitespace: give the compact JWT alone (header.payload.signature)"],
+      else: []
+  end
+
+  defp why(_reason, _token, _now), do: []
+
+  defp unverified_claims(token) do
+    case :jwks_verify.peek_unverified(token) do
+      {:ok, %{claims: claims}} -> claims
+      {:error, _} -> %{}
+    end
+  end
+
+  defp iso8601(t) do
+    t |> DateTime.from_unix!() |> DateTime.to_iso8601()
+  rescue
+    ArgumentError -> Integer.to_string(t)
+  end
+
+  # "42 s", "12 min 5 s", "3 h 12 min", "2 d 4 h": the two largest units.
+  defp duration(s) do
+    units = [{"d", 86_400}, {"h", 3_600}, {"min", 60}, {"s", 1}]
+
+    {parts, _} =
+      Enum.reduce(units, {[], s}, fn {name, size}, {acc, left} ->
+        {[{div(left, size), name} | acc], rem(left, size)}
+      end)
+
+    case parts |> Enum.reverse() |> Enum.drop_while(&(elem(&1, 0) == 0)) |> Enum.take(2) do
+      [] ->
+        "0 s"
+
+      top ->
+        top
+        |> Enum.reject(&(elem(&1, 0) == 0))
+        |> Enum.map_join(" ", fn {n, u} -> "#{n} #{u}" end)
     end
   end
 
@@ -195,15 +277,15 @@ defmodule Mix.Tasks.JwksVerify.Verify do
   end
 
   # A valid token proves little about who it was for when these are unset.
+  # Without --aud a token carrying aud is refused, so aud goes unchecked only
+  # with --any-aud (or for a token without aud, which no --aud would accept).
   defp unchecked(switches) do
-    case for(k <- [:iss, :aud], not Keyword.has_key?(switches, k), do: "--#{k}") do
-      [] ->
-        []
+    iss = if Keyword.has_key?(switches, :iss), do: [], else: ["iss (give --iss)"]
+    aud = if switches[:any_aud], do: ["aud (--any-aud)"], else: []
 
-      missing ->
-        [
-          "not checked: #{Enum.map_join(missing, ", ", &String.trim_leading(&1, "-"))} (give #{Enum.join(missing, " and ")})"
-        ]
+    case iss ++ aud do
+      [] -> []
+      missing -> ["not checked: " <> Enum.join(missing, ", ")]
     end
   end
 

@@ -93,13 +93,84 @@ defmodule Mix.Tasks.JwksVerify.VerifyTest do
 
       no_aud = rs256(key, "k1", Map.delete(claims(), "aud"))
       {_status, out} = run_task([no_aud, "--jwks", file])
-      assert out =~ "not checked: iss, aud (give --iss and --aud)", out
+      assert out =~ "not checked: iss (give --iss)\n", out
+
+      {0, out} = run_task([token, "--jwks", file, "--any-aud"])
+      assert out =~ "Verdict\n  valid\n", out
+      assert out =~ "not checked: iss (give --iss), aud (--any-aud)", out
     end
 
     test "the token from standard input with -", %{key: key, jwks_file: file} do
       token = rs256(key, "k1", claims())
       assert {0, out} = run_task(["-", "--jwks", file, "--aud", aud()], token <> "\n")
       assert out =~ "valid"
+    end
+
+    # Issue 14: a pasted "Bearer eyJ..." answered bad_base64 with no hint.
+    test "a pasted Bearer prefix or authorization line is dropped, and said so", ctx do
+      %{key: key, jwks_file: file} = ctx
+      token = rs256(key, "k1", claims())
+      {h, _, _} = segments(token)
+
+      for {pasted, dropped} <- [
+            {"Bearer " <> token, "Bearer"},
+            {"bearer  " <> token, "bearer"},
+            {"BEARER\t" <> token, "BEARER"},
+            {"Authorization: Bearer " <> token, "Authorization: Bearer"},
+            {"authorization:Bearer " <> token, "authorization:Bearer"}
+          ] do
+        assert {0, out} = run_task([pasted, "--jwks", file, "--aud", aud()]), pasted
+        assert out =~ "Note\n  dropped #{inspect(dropped)}: the token is what follows it\n"
+        assert out =~ "Header\n  #{unb64!(h)}\n"
+        assert out =~ "Verdict\n  valid\n"
+      end
+
+      assert {0, out} =
+               run_task(["-", "--jwks", file, "--aud", aud()], "Bearer " <> token <> "\n")
+
+      assert out =~ ~s(dropped "Bearer")
+      assert out =~ "Verdict\n  valid\n"
+
+      # A bare token: no note.
+      assert {0, out} = run_task([token, "--jwks", file, "--aud", aud()])
+      refute out =~ "Note"
+    end
+
+    test "whitespace left inside the token gets a hint", %{key: key, jwks_file: file} do
+      token = rs256(key, "k1", claims())
+      {h, p, s} = segments(token)
+      assert {1, out} = run_task(["#{h}.#{p} .#{s}", "--jwks", file])
+      assert out =~ "the token holds whitespace: give the compact JWT alone"
+      assert {1, out} = run_task(["Token " <> token, "--jwks", file])
+      assert out =~ "the token holds whitespace"
+      assert {1, out} = run_task(["#{h}.#{p}.#{s}x", "--jwks", file])
+      refute out =~ "whitespace"
+    end
+
+    # Issue 14: an expired token's verdict says how long ago it expired.
+    test "a token off the clock says by how much, and the time", %{key: key, jwks_file: file} do
+      exp = 1_796_000_000
+      iso = exp |> DateTime.from_unix!() |> DateTime.to_iso8601()
+      token = rs256(key, "k1", claims(%{"iat" => exp - 600, "exp" => exp}))
+
+      for {later, ago} <- [
+            {3 * 3600 + 12 * 60 + 9, "3 h 12 min"},
+            {42, "42 s"},
+            {12 * 60 + 5, "12 min 5 s"},
+            {2 * 86_400 + 4 * 3600 + 59, "2 d 4 h"},
+            {3600 + 7, "1 h"}
+          ] do
+        assert {1, out} = run_task([token, "--jwks", file, "--now", "#{exp + later}"])
+
+        assert out =~
+                 "Verdict\n  invalid: :expired (token expired)\n  expired #{ago} ago (exp #{iso})\n"
+      end
+
+      nbf = exp + 300
+      token = rs256(key, "k1", claims(%{"iat" => exp - 600, "nbf" => nbf, "exp" => exp + 600}))
+      assert {1, out} = run_task([token, "--jwks", file, "--now", "#{exp}"])
+      nbf_iso = nbf |> DateTime.from_unix!() |> DateTime.to_iso8601()
+      assert out =~ "  not valid for another 5 min (nbf #{nbf_iso})\n"
     end
 
     test "a token that is not a JWS", %{jwks_file: file} do
