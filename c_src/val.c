@@ -402,15 +402,25 @@ sort_members(jv_val *head, size_t n, int *dup)
     if (n <= 1)
         return head;
     if (n <= 8) {
-        /* insertion sort: what tokens' objects mostly are */
-        jv_val *sorted = NULL, *next;
-        for (a = head; a; a = next) {
+        /* Insertion sort, for what tokens' objects mostly are; a member after
+         * the last one so far goes to the end at once, so an object already
+         * in order (as many encoders write maps) costs n - 1 comparisons. */
+        jv_val *sorted = head, *last = head, *next;
+        for (a = head->next, last->next = NULL; a; a = next) {
             jv_val **pos = &sorted;
-            int c = 1;
+            int c;
             next = a->next;
-            while (*pos && (c = member_cmp(*pos, a)) < 0)
+            a->next = NULL;
+            if ((c = member_cmp(last, a)) < 0) {
+                last->next = a;
+                last = a;
+                continue;
+            }
+            if (c == 0)
+                *dup = 1;
+            while ((c = member_cmp(*pos, a)) < 0)
                 pos = &(*pos)->next;
-            if (*pos && c == 0)
+            if (c == 0)
                 *dup = 1;
             a->next = *pos;
             *pos = a;
