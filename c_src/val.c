@@ -16,88 +16,22 @@
 #include "json.h"
 
 /* Byte classes. STOP ends a run of plain string bytes: '"', '\\', control
- * bytes (the closing NUL too) and bytes >= 0x80 (UTF-8, checked apart). */
+ * bytes (the closing NUL too) and bytes >= 0x80 (UTF-8, checked apart). WS is
+ * RFC 8259 §2's whitespace, NUM what a number may be glued to. */
 enum { WS = 1, NUM = 2, STOP = 4 };
 
-#define C4(a, b, c, d) a, b, c, d
-#define R8(x) x, x, x, x, x, x, x, x
-static const uint8_t cls[256] = {
-    /* 0x00 */ STOP,
-    STOP,
-    STOP,
-    STOP,
-    STOP,
-    STOP,
-    STOP,
-    STOP,
-    STOP,
-    STOP | WS,
-    STOP | WS,
-    STOP,
-    STOP,
-    STOP | WS,
-    STOP,
-    STOP,
-    /* 0x10 */ R8(STOP),
-    R8(STOP),
-    /* 0x20 ' ' ! " # $ % & ' */ WS,
-    0,
-    STOP,
-    0,
-    0,
-    0,
-    0,
-    0,
-    /* 0x28 ( ) * + , - . / */ 0,
-    0,
-    0,
-    NUM,
-    0,
-    NUM,
-    NUM,
-    0,
-    /* 0x30 0-9 */ R8(NUM),
-    NUM,
-    NUM,
-    /* 0x3a : ; < = > ? @ */ 0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    /* 0x41 A-D */ C4(0, 0, 0, 0),
-    NUM /* E */,
-    0,
-    0,
-    0,
-    R8(0),
-    R8(0),
-    0,
-    0,
-    /* 0x5b [ \ ] ^ _ ` */ 0,
-    STOP,
-    0,
-    0,
-    0,
-    0,
-    /* 0x61 a-d */ C4(0, 0, 0, 0),
-    NUM /* e */,
-    0,
-    0,
-    0,
-    R8(0),
-    R8(0),
-    0,
-    0,
-    /* 0x7b-0x7f */ 0,
-    0,
-    0,
-    0,
-    0,
-    /* 0x80-0xff */ R8(R8(STOP)),
-    R8(R8(STOP)),
-};
+#define CLS(c)                                                                                     \
+    ((c) < 0x20   ? STOP | ((c) == '\t' || (c) == '\n' || (c) == '\r' ? WS : 0)                    \
+     : (c) == ' ' ? WS                                                                             \
+     : (c) == '"' || (c) == '\\' || (c) >= 0x80 ? STOP                                             \
+     : ((c) >= '0' && (c) <= '9') || (c) == '+' || (c) == '-' || (c) == '.' || (c) == 'e' ||       \
+             (c) == 'E'                                                                            \
+         ? NUM                                                                                     \
+         : 0)
+#define R4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
+#define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
+#define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
+static const uint8_t cls[256] = {R64(0), R64(64), R64(128), R64(192)};
 
 typedef struct {
     const uint8_t *p, *end; /* *end is 0 */
