@@ -509,7 +509,7 @@ defmodule JwksVerify.Bench.Report do
         do: "\n## Skipped\n\n" <> Enum.map_join(r["skipped"], "", &"- #{&1}\n"),
         else: ""
       ),
-      "\n## Reproduce\n\n```\nmake bench                 # about 3 minutes on 2 cores; writes this file and bench/results.json\n",
+      "\n## Reproduce\n\n```\nmake bench                 # about 5 minutes on 2 cores; writes this file, bench/results.json and the charts\n",
       "BENCH_QUICK=1 make bench   # a smoke run, figures meaningless\n```\n"
     ]
     |> IO.iodata_to_binary()
@@ -672,6 +672,7 @@ defmodule JwksVerify.Bench.Report do
         windows = Enum.map_join(v["windows_tokens_per_s"] || [], ", ", &group(round(&1)))
         "| #{n} | #{v["cpus"] || "all"} | #{group(round(v["tokens_per_s"]))} | #{windows} |\n"
       end),
+      variants_md(t["variants"]),
       "\nScaling, 2 schedulers over 1: #{t["scaling_2_over_1"] || "n/a"}×. ",
       "Cores the machine gave, from two floor processes run at once against one alone ",
       "(just before the BEAM step, and at the end): ",
@@ -689,6 +690,27 @@ defmodule JwksVerify.Bench.Report do
   end
 
   defp throughput_md(_, _, _), do: ""
+
+  @variants [
+    {"key_set", "`JwksVerify.verify/3`, key set in hand (`verify_scheduler: :auto`)"},
+    {"key_set_dirty", "the same, `verify_scheduler: :dirty`"},
+    {"guard", "`:jwks_verify_guard.check/3` through the cache"},
+    {"guard_token_cache", "the same, the cache's verified-token cache on (hits)"}
+  ]
+
+  defp variants_md(v) when is_map(v) and map_size(v) > 1 do
+    [
+      "\nBy path (best window of each):\n\n",
+      "| path | 1 scheduler | 2 schedulers | 2 over 1 |\n|---|---:|---:|---:|\n",
+      for {key, label} <- @variants, Map.has_key?(v, key) do
+        r = v[key]
+        by = r["by_schedulers"] || %{}
+        "| #{label} | #{tps(by["1"])} | #{tps(by["2"])} | #{r["scaling_2_over_1"] || "—"}× |\n"
+      end
+    ]
+  end
+
+  defp variants_md(_), do: ""
 
   # Two floor processes at once against one alone: how many cores the machine
   # actually gave (2.0 on an idle 2-core machine).
