@@ -180,31 +180,29 @@ reason_has_detail(jv_err rc)
 }
 
 /* ---------------------------------------------------------------------------
- * JSON (cJSON trees from the core) to PHP values
+ * JSON (the core's jv_val trees) to PHP values
  */
 
 typedef enum { CONV_OK, CONV_BIG_INTEGER, CONV_NOT_FINITE } conv_err;
 
 static conv_err
-number_zval(const cJSON *n, zval *out)
+number_zval(const jv_val *n, zval *out)
 {
-    int64_t v;
-
-    switch (jv_json_int64(n, &v)) {
+    switch (n->num) {
     case JV_NUM_INT:
 #if SIZEOF_ZEND_LONG < 8
-        if (v < ZEND_LONG_MIN || v > ZEND_LONG_MAX)
+        if (n->n.i < ZEND_LONG_MIN || n->n.i > ZEND_LONG_MAX)
             return CONV_BIG_INTEGER;
 #endif
-        ZVAL_LONG(out, (zend_long)v);
+        ZVAL_LONG(out, (zend_long)n->n.i);
         return CONV_OK;
     case JV_NUM_OUT_OF_RANGE:
         /* Never a float: 2^64 must not come back as a rounded 1.8e19. */
         return CONV_BIG_INTEGER;
     default:
-        if (!isfinite(n->valuedouble))
+        if (!isfinite(n->n.d))
             return CONV_NOT_FINITE;
-        ZVAL_DOUBLE(out, n->valuedouble);
+        ZVAL_DOUBLE(out, n->n.d);
         return CONV_OK;
     }
 }
@@ -213,34 +211,36 @@ number_zval(const cJSON *n, zval *out)
  * strings become integer keys). Depth is bounded by the core's JSON layer
  * (JV_MAX_JSON_DEPTH), so the recursion is too. On failure *out is UNDEF. */
 static conv_err
-json_zval(const cJSON *n, zval *out)
+json_zval(const jv_val *n, zval *out)
 {
-    const cJSON *c;
+    const jv_val *c;
     conv_err e = CONV_OK;
     zval v;
 
     ZVAL_UNDEF(out);
-    if (cJSON_IsNull(n)) {
+    switch (n->type) {
+    case JV_VAL_NULL:
         ZVAL_NULL(out);
-    } else if (cJSON_IsTrue(n)) {
+        break;
+    case JV_VAL_TRUE:
         ZVAL_TRUE(out);
-    } else if (cJSON_IsFalse(n)) {
+        break;
+    case JV_VAL_FALSE:
         ZVAL_FALSE(out);
-    } else if (cJSON_IsNumber(n)) {
+        break;
+    case JV_VAL_NUMBER:
         e = number_zval(n, out);
-    } else if (cJSON_IsString(n)) {
-        /* The JSON layer refused escaped NULs, so strlen is the length. */
-        ZVAL_STRINGL(out, n->valuestring, strlen(n->valuestring));
-    } else {
-        uint32_t count = 0;
-        for (c = n->child; c; c = c->next)
-            count++;
-        array_init_size(out, count);
+        break;
+    case JV_VAL_STRING:
+        ZVAL_STRINGL(out, (const char *)n->s, n->len);
+        break;
+    default:
+        array_init_size(out, n->len);
         for (c = n->child; c; c = c->next) {
             if ((e = json_zval(c, &v)) != CONV_OK)
                 break;
-            if (cJSON_IsObject(n))
-                zend_symtable_str_update(Z_ARRVAL_P(out), c->string, strlen(c->string), &v);
+            if (n->type == JV_VAL_OBJECT)
+                zend_symtable_str_update(Z_ARRVAL_P(out), (const char *)c->name, c->name_len, &v);
             else
                 zend_hash_next_index_insert_new(Z_ARRVAL_P(out), &v);
         }
