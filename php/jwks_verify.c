@@ -208,8 +208,10 @@ number_zval(const jv_val *n, zval *out)
 }
 
 /* Objects become associative arrays with json_decode's key rules (numeric
- * strings become integer keys). Depth is bounded by the core's JSON layer
- * (JV_MAX_JSON_DEPTH), so the recursion is too. On failure *out is UNDEF. */
+ * strings become integer keys), their members in the core's order: sorted by
+ * name, not json_decode's document order (php/README.md). Depth is bounded by
+ * the core's JSON layer (JV_MAX_JSON_DEPTH), so the recursion is too. On
+ * failure *out is UNDEF. */
 static conv_err
 json_zval(const jv_val *n, zval *out)
 {

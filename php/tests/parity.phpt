@@ -44,16 +44,6 @@ function opts(array $o): array
     }, $o);
 }
 
-// Maps in any key order, lists in theirs; ints and floats kept apart.
-function canon($v)
-{
-    if (is_array($v)) {
-        $v = array_map('canon', $v);
-        ksort($v, SORT_STRING);
-    }
-    return $v;
-}
-
 // Erlang's exact bignums arrive here as floats beyond int64.
 function has_bignum($v): bool
 {
@@ -130,7 +120,8 @@ foreach ($doc['cases'] as $c) {
     if (isset($want['ok']) && preg_match('~^fixtures/[^/]+/(all-algs|any-aud)$~', $c['id'], $m)) {
         $fixtures_ok[$m[1]] = ($fixtures_ok[$m[1]] ?? 0) + 1;
     }
-    if (canon($got) !== canon($want)) {
+    // Maps in any key order, lists in theirs; ints and floats kept apart.
+    if (jv_ksort_deep($got) !== jv_ksort_deep($want)) {
         $mismatches[] = sprintf("%s (%s): erlang %s, php %s", $c['id'], $c['note'],
             substr(json_encode($want), 0, 200), substr(json_encode($got), 0, 200));
     }

@@ -5,7 +5,8 @@ Guards JwksVerify\peek_unverified() as jwks_verify:peek_unverified/2: it hands b
 token says whatever its signature, alg, key or claims (so it decides nothing: a forged, an
 unsigned and an expired token all come back), with verify()'s strict parsing (size limit,
 three segments, strict base64url for every segment, the JSON layer) and verify()'s number
-conversion (exact integers, an integer beyond PHP's int range refused). Its only option is
+conversion (exact integers, an integer beyond PHP's int range refused, members sorted by
+name). Its only option is
 max_token_bytes; any other, verify()'s included, is a ValueError. parity.phpt runs every
 token of the hostile corpus and the fixtures through it against the Erlang answers.
 --EXTENSIONS--
@@ -71,12 +72,12 @@ $show('a list', $rs, [100]);
 --EXPECT--
 keys: header, claims; same claims as verify(): true
 -- decided by nothing but the bytes
-signature of another token   {"alg":"RS256","typ":"JWT","kid":"rsa-2048"} {"iss":"https:\/\/issuer.example","sub":"user-1","aud":"api:\/\/default","iat":1700000000,"nbf":1700000000,"exp":1700003600,"jti":"rs256"}
+signature of another token   {"alg":"RS256","kid":"rsa-2048","typ":"JWT"} {"aud":"api:\/\/default","exp":1700003600,"iat":1700000000,"iss":"https:\/\/issuer.example","jti":"rs256","nbf":1700000000,"sub":"user-1"}
 alg none, no signature       {"alg":"none"} {"sub":"admin"}
 HS256 with a made-up MAC     {"alg":"HS256"} {"sub":"admin"}
 embedded jwk                 {"alg":"RS256","jwk":{"kty":"RSA"}} {"exp":1}
-expired long ago, no aud     {"alg":"RS256","typ":"JWT","kid":"rsa-2048"} {"exp":1}
-empty claims                 {"alg":"RS256","typ":"JWT","kid":"rsa-2048"} []
+expired long ago, no aud     {"alg":"RS256","kid":"rsa-2048","typ":"JWT"} {"exp":1}
+empty claims                 {"alg":"RS256","kid":"rsa-2048","typ":"JWT"} []
 -- the parsing verify() does
 two segments                 malformed_token
 four segments                malformed_token
@@ -91,10 +92,10 @@ header member 1e999          bad_header
 claim 1e400                  bad_payload
 claim 2^63 (PHP has no int)  bad_payload
 header 2^64                  bad_header
-claims exact                 {"alg":"RS256","typ":"JWT","kid":"rsa-2048"} {"max":9223372036854775807,"f":1.5,"123":[true,null]}
+claims exact                 {"alg":"RS256","kid":"rsa-2048","typ":"JWT"} {"123":[true,null],"f":1.5,"max":9223372036854775807}
 over 32 KiB                  token_too_large
 -- max_token_bytes
-max_token_bytes = length     {"alg":"RS256","typ":"JWT","kid":"rsa-2048"} {"iss":"https:\/\/issuer.example","sub":"user-1","aud":"api:\/\/default","iat":1700000000,"nbf":1700000000,"exp":1700003600,"jti":"rs256"}
+max_token_bytes = length     {"alg":"RS256","kid":"rsa-2048","typ":"JWT"} {"aud":"api:\/\/default","exp":1700003600,"iat":1700000000,"iss":"https:\/\/issuer.example","jti":"rs256","nbf":1700000000,"sub":"user-1"}
 max_token_bytes = length - 1 token_too_large
 max_token_bytes 0            ValueError: JwksVerify\peek_unverified(): Argument #2 ($options) option "max_token_bytes" must be between 1 and 1073741823
 max_token_bytes "100"        TypeError: JwksVerify\peek_unverified(): Argument #2 ($options) option "max_token_bytes" must be of type int, string given

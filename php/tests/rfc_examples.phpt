@@ -24,14 +24,16 @@ foreach ($tests as $ex) {
     $opts = ['algs' => $ex['algs'], 'now' => $ex['now']];
     try {
         $claims = JwksVerify\verify($ex['token'], $ks, $opts);
-        $jwt = $claims == $ex['claims'] ? 'ok, claims as given' : 'ok, OTHER CLAIMS';
+        $jwt = jv_ksort_deep($claims) === jv_ksort_deep($ex['claims'])
+            ? 'ok, claims as given' : 'ok, OTHER CLAIMS';
     } catch (JwksVerify\VerificationException $e) {
         $jwt = $e->getReason();
     }
     [$h, $p] = explode('.', $ex['token']);
     try {
         $r = JwksVerify\verify_jws($ex['token'], $ks, $opts);
-        $ok = $r['header'] == json_decode(b64url_decode($h), true) && $r['payload'] === b64url_decode($p);
+        $ok = jv_ksort_deep($r['header']) === jv_ksort_deep(json_decode(b64url_decode($h), true))
+            && $r['payload'] === b64url_decode($p);
         $jws = $ok ? 'valid, header and payload as sent' : 'valid, OTHER HEADER OR PAYLOAD';
     } catch (JwksVerify\VerificationException $e) {
         $jws = 'invalid: ' . $e->getReason();

@@ -52,6 +52,24 @@ function jv_outcome(callable $f): string
     }
 }
 
+// The array with the keys of every level sorted as strings, bytewise (SORT_STRING,
+// a total order: PHP makes the key "1" the int 1, so no two keys print alike),
+// lists included, so that two decodings compare with === whatever the order of
+// their members: the extension gives an object's members sorted by name,
+// json_decode in document order, and RFC 8259 objects are unordered. Values
+// still compare strictly ("1" !== 1), as == would not.
+function jv_ksort_deep(array $a): array
+{
+    foreach ($a as &$v) {
+        if (is_array($v)) {
+            $v = jv_ksort_deep($v);
+        }
+    }
+    unset($v);
+    ksort($a, SORT_STRING);
+    return $a;
+}
+
 // A token signed with PHP's openssl extension (not the core under test).
 function jv_sign(array $header, array $claims, $key, int $algo = OPENSSL_ALGO_SHA256): string
 {
