@@ -70,7 +70,12 @@ running(#{name := Name, kid := Kid}) ->
     ?assertMatch(#{kids := [Kid]}, jwks_verify_cache:info(Name)).
 
 %% Proplists, another algorithm, and stop_issuer/1.
-es256_stop_test() ->
+%% Generous timeouts: the suite also runs under ASan on a loaded machine,
+%% where starting a cache can take longer than EUnit's default 5 s.
+es256_stop_test_() ->
+    {timeout, 60, fun es256_stop/0}.
+
+es256_stop() ->
     {ok, Issuer} = jwks_verify_test:start_issuer([{alg, <<"ES256">>}, {kid, <<"k1">>},
                                                    {aud, <<"my-api">>}]),
     #{name := Name} = Issuer,
@@ -82,7 +87,10 @@ es256_stop_test() ->
     ?assertEqual(undefined, whereis(Name)),
     ?assertEqual({error, jwks_unavailable}, jwks_verify:verify(Token, Name, Opts)).
 
-taken_name_test() ->
+taken_name_test_() ->
+    {timeout, 60, fun taken_name/0}.
+
+taken_name() ->
     {ok, Issuer} = jwks_verify_test:start_issuer(#{alg => <<"EdDSA">>}),
     #{name := Name} = Issuer,
     ?assertMatch({error, {already_started, _}},
