@@ -47,25 +47,27 @@ defmodule JwksVerify.SchedulerTest do
     for _ <- 1..n, do: {:ok, _} = JwksVerify.verify(ctx.token, ctx.ks, ctx.opts)
   end
 
-  test "the default is :auto, and a small RS256 verification stays off the dirty schedulers",
+  # Other work of the VM (a large heap's garbage collection, a key set parsed
+  # by a cache) may use a dirty scheduler meanwhile: the two modes are
+  # compared with each other, not with zero.
+  test "the default :auto keeps a small RS256 verification off the dirty schedulers; :dirty moves it there",
        ctx do
     assert JwksVerify.verify_scheduler() == :auto
-    {_normal, dirty} = active_us(fn -> verify_many(ctx, 2000) end)
-    # 2000 RS256 verifications are 40 ms of work or more; none of it on a dirty scheduler
-    assert dirty < 5_000, "#{dirty} µs on dirty CPU schedulers"
-  end
+    {_normal, auto} = active_us(fn -> verify_many(ctx, 2000) end)
 
-  test ":dirty moves every verification to a dirty CPU scheduler, :auto moves them back", ctx do
     assert JwksVerify.verify_scheduler(:dirty) == :auto
     assert JwksVerify.verify_scheduler() == :dirty
     {_normal, dirty} = active_us(fn -> verify_many(ctx, 2000) end)
-    assert dirty > 20_000, "only #{dirty} µs on dirty CPU schedulers"
     # the answer is the same either way
     assert {:ok, %{"sub" => "alice"}} = JwksVerify.verify(ctx.token, ctx.ks, ctx.opts)
 
     assert JwksVerify.verify_scheduler(:auto) == :dirty
-    {_normal, dirty} = active_us(fn -> verify_many(ctx, 2000) end)
-    assert dirty < 5_000, "#{dirty} µs on dirty CPU schedulers"
+    {_normal, back} = active_us(fn -> verify_many(ctx, 2000) end)
+
+    # 2000 RS256 verifications are 35 ms of work or more
+    assert dirty > 20_000, "only #{dirty} µs on dirty CPU schedulers with :dirty"
+    assert auto < dirty / 4, "#{auto} µs on dirty CPU schedulers with :auto, #{dirty} with :dirty"
+    assert back < dirty / 4, "#{back} µs on dirty CPU schedulers back in :auto"
   end
 
   test "a token over 8 KiB goes to a dirty scheduler in :auto", ctx do
