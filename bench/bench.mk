@@ -3,7 +3,8 @@
 # Targets:
 #   bench          build the NIF and the bench programs, run every measurement
 #                  (bench/run.sh) and write bench/RESULTS.md, bench/results.json and the
-#                  charts (results.svg, growth.svg); about 5 minutes on 2 cores (the budget is 10)
+#                  charts (results.svg, growth.svg); then the PHP table (php-bench,
+#                  php/bench/RESULTS.md); about 6 minutes on 2 cores (the budget is 10)
 #   bench-deps     `test-deps` (erlang-jose, jiffy, valgrind), plus the C peers' Debian packages when missing
 #   bench-clean    remove bench/build
 #
@@ -20,6 +21,7 @@ BENCH_BINS := $(BENCH_BUILD)/floor $(BENCH_BUILD)/peers
 
 bench: $(NIF) $(BENCH_BINS)
 	BENCH_BUILD=$(BENCH_BUILD) bash bench/run.sh
+	$(MAKE) php-bench
 
 # The Makefile's own installer, given the peers' packages.
 bench-deps: test-deps
