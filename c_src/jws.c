@@ -277,11 +277,26 @@ result_init(jv_result *out)
     jv_arena_init(&out->arena);
 }
 
+/* What a verify and a peek both do first: the size (nothing of an oversized
+ * token is parsed), the three segments, the header's JSON. */
+static jv_err
+token_open(const uint8_t *tok, size_t len, size_t max_token_bytes, jv_result *out, jv_str seg[3])
+{
+    size_t max = max_token_bytes ? max_token_bytes : JV_MAX_TOKEN_BYTES_DEFAULT;
+    jv_err rc;
+
+    result_init(out);
+    if (len > max)
+        return JV_ERR_TOKEN_TOO_LARGE;
+    if ((rc = compact_split(tok, len, seg)) != JV_OK)
+        return rc;
+    return header_parse(&out->arena, &seg[0], &out->header);
+}
+
 jv_err
 jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts *opts,
               jv_result *out)
 {
-    size_t max = opts->max_token_bytes ? opts->max_token_bytes : JV_MAX_TOKEN_BYTES_DEFAULT;
     jv_str seg[3];
     uint8_t sig[JV_MAX_SIG_BYTES];
     size_t sig_len, tbs_len;
@@ -289,13 +304,7 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
     int alg;
     jv_err rc;
 
-    result_init(out);
-    /* Size first: nothing of an oversized token is parsed. */
-    if (len > max)
-        return JV_ERR_TOKEN_TOO_LARGE;
-    if ((rc = compact_split(tok, len, seg)) != JV_OK)
-        return rc;
-    if ((rc = header_parse(&out->arena, &seg[0], &out->header)) != JV_OK)
+    if ((rc = token_open(tok, len, opts->max_token_bytes, out, seg)) != JV_OK)
         return rc;
     if ((rc = header_check(out->header, opts, &alg, &kid)) != JV_OK)
         return rc;
@@ -320,19 +329,12 @@ jv_jws_verify(const jv_keyset *ks, const uint8_t *tok, size_t len, const jv_opts
 jv_err
 jv_token_peek(const uint8_t *tok, size_t len, size_t max_token_bytes, jv_result *out)
 {
-    size_t max = max_token_bytes ? max_token_bytes : JV_MAX_TOKEN_BYTES_DEFAULT;
     jv_str seg[3];
     uint8_t *sig;
     size_t sig_len;
     jv_err rc;
 
-    result_init(out);
-    /* Size first, as for a verify: nothing of an oversized token is parsed. */
-    if (len > max)
-        return JV_ERR_TOKEN_TOO_LARGE;
-    if ((rc = compact_split(tok, len, seg)) != JV_OK)
-        return rc;
-    if ((rc = header_parse(&out->arena, &seg[0], &out->header)) != JV_OK)
+    if ((rc = token_open(tok, len, max_token_bytes, out, seg)) != JV_OK)
         return rc;
     if (out->header->type != JV_VAL_OBJECT)
         return JV_ERR_BAD_HEADER;
