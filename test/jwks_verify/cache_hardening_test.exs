@@ -32,16 +32,6 @@ defmodule JwksVerify.CacheHardeningTest do
     s
   end
 
-  defp cache(opts) do
-    name = :"jwks_hardening_#{System.unique_integer([:positive])}"
-    start_supervised!({Cache, [name: name] ++ opts})
-    name
-  end
-
-  defp http_cache(server, opts \\ []) do
-    cache([jwks_uri: TestServer.url(server), allow_http: true, await_first_fetch: 5_000] ++ opts)
-  end
-
   defp ms, do: System.monotonic_time(:millisecond)
 
   # Runs fun in n processes released together; their results, in order.

@@ -42,16 +42,6 @@ defmodule JwksVerify.CacheTest do
     s
   end
 
-  defp cache(opts) do
-    name = :"jwks_cache_#{System.unique_integer([:positive])}"
-    start_supervised!({Cache, [name: name] ++ opts})
-    name
-  end
-
-  defp http_cache(server, opts \\ []) do
-    cache([jwks_uri: TestServer.url(server), allow_http: true, await_first_fetch: 5_000] ++ opts)
-  end
-
   defp junk_token(base, kid) do
     [_, payload, sig] = String.split(base, ".")
     header = Base.url_encode64(~s({"alg":"RS256","kid":"#{kid}"}), padding: false)

@@ -11,7 +11,18 @@
 defmodule JwksVerify.TelemetryTest do
   use ExUnit.Case, async: false
 
-  import JwksVerify.CacheTestHelpers, only: [key: 1, jwks: 1, token: 1, token: 2, eventually: 1]
+  import JwksVerify.CacheTestHelpers,
+    only: [
+      key: 1,
+      jwks: 1,
+      token: 1,
+      token: 2,
+      eventually: 1,
+      cache: 1,
+      http_cache: 1,
+      http_cache: 2
+    ]
+
   import JwksVerify.TelemetryHelpers
 
   alias :jwks_verify_guard, as: Guard
@@ -66,16 +77,6 @@ defmodule JwksVerify.TelemetryTest do
     on_exit(fn -> TestServer.stop(s) end)
     TestServer.set(s, jwks: jwks(keys))
     s
-  end
-
-  defp cache(opts) do
-    opts = Keyword.put_new(opts, :name, :"telemetry_cache_#{System.unique_integer([:positive])}")
-    start_supervised!({Cache, opts})
-    opts[:name]
-  end
-
-  defp http_cache(s, opts \\ []) do
-    cache([jwks_uri: TestServer.url(s), allow_http: true, await_first_fetch: 5_000] ++ opts)
   end
 
   defp junk(base, kid) do

@@ -83,6 +83,21 @@ defmodule JwksVerify.CacheTestHelpers do
     port
   end
 
+  @doc "Starts a cache under the test's supervisor (a generated name unless `:name` is given); its name."
+  def cache(opts) do
+    opts = Keyword.put_new(opts, :name, :"jwks_cache_#{System.unique_integer([:positive])}")
+    ExUnit.Callbacks.start_supervised!({JwksVerify.Cache, opts})
+    opts[:name]
+  end
+
+  @doc "A cache fetching from a loopback `JwksVerify.TestServer`, its first key set awaited."
+  def http_cache(server, opts \\ []) do
+    cache(
+      [jwks_uri: JwksVerify.TestServer.url(server), allow_http: true, await_first_fetch: 5_000] ++
+        opts
+    )
+  end
+
   @doc "Polls `fun` until it returns a truthy value or `ms` pass; returns the last value."
   @spec eventually((() -> term()), non_neg_integer()) :: term()
   def eventually(fun, ms \\ 5_000) do
